@@ -1,0 +1,63 @@
+# Shared settings of the scripts in this directory; sourced, never run.
+# shellcheck shell=bash
+
+ZDRS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ZDRS_CACHE=${ZDRS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zone-device-rs}
+ZDRS_LOGS=$ZDRS_TOP/build/logs
+
+# pin_get KEY: a value from kernel/source.pin.
+pin_get() {
+  sed -n "s/^$1=//p" "$ZDRS_TOP/kernel/source.pin"
+}
+
+die() {
+  echo "error: $*" >&2
+  exit 1
+}
+
+# step MESSAGE: one progress line, so long steps never leave a silent terminal.
+step() {
+  printf '==> %s\n' "$*"
+}
+
+# Top-level directories of this repository that mirror kernel paths: their files land at the same
+# path in the kernel tree.
+ZDRS_OVERLAY_DIRS=(Documentation include mm rust samples)
+
+# kernel_key: names the pristine kernel source (the pinned package, or the tree in KERNEL_SRC).
+kernel_key() {
+  if [[ -n ${KERNEL_SRC:-} ]]; then
+    echo "custom-$(realpath "$KERNEL_SRC" | sha256sum | cut -c1-12)"
+  else
+    echo "$(pin_get package)_$(pin_get version)" | tr '~:' '__'
+  fi
+}
+
+# The prepared source tree (pristine + overlay + patches) and its git directory, kept outside the
+# tree so that the kernel's setlocalversion does not see a repository.
+ZDRS_SRC=$ZDRS_CACHE/src/$(kernel_key)
+ZDRS_SRC_GIT=$ZDRS_SRC.git
+
+src_git() {
+  git --git-dir="$ZDRS_SRC_GIT" --work-tree="$ZDRS_SRC" -c core.autocrlf=false -c gc.auto=0 "$@"
+}
+
+# The toolchain the kernel is built with (see scripts/deps). Clippy runs in every build (CLIPPY=1)
+# so that its lints are checked without a second build; CONFIG_WERROR makes them errors.
+ZDRS_KMAKE=(make -s LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTFMT=/usr/bin/rustfmt
+  CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver
+  BINDGEN="${CARGO_HOME:-$HOME/.cargo}/bin/bindgen" "-j$(nproc)")
+
+# build_dir FLAVOR: the kernel's output directory for a config flavor (test or bench).
+build_dir() {
+  echo "$ZDRS_CACHE/build/$(kernel_key)-$1"
+}
+
+# config_fragments FLAVOR: the Kconfig fragments of a flavor, in merge order.
+config_fragments() {
+  case $1 in
+    test) echo "$ZDRS_TOP/kernel/config/base.config $ZDRS_TOP/kernel/config/debug.config" ;;
+    bench) echo "$ZDRS_TOP/kernel/config/base.config" ;;
+    *) die "unknown kernel flavor '$1' (test or bench)" ;;
+  esac
+}
