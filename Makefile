@@ -1,0 +1,39 @@
+# zone-device-rs: two commands, see README.md.
+#   make run    build what is needed, boot the test VM and show the demo
+#   make test   every test; ends with 'N passed, N failed, N skipped'
+SHELL := /bin/bash
+FLAVOR ?= test
+
+.PHONY: run test deps kernel modules initramfs vm clean distclean help
+
+run: initramfs
+	tests/vm/run tests/scenarios/pmem_devdax_roundtrip.sh
+
+test: deps
+	tests/run-all
+
+deps:
+	@scripts/deps
+
+kernel: deps
+	scripts/build-kernel $(FLAVOR)
+
+modules: kernel
+	scripts/build-modules $(FLAVOR)
+
+initramfs: modules
+	@tests/vm/mkinitramfs $(FLAVOR)
+
+# One scenario: make vm SCRIPT=tests/scenarios/kunit.sh
+vm: initramfs
+	tests/vm/run --flavor $(FLAVOR) $(SCRIPT)
+
+clean:
+	rm -rf build
+
+# Also the cached kernel tree, builds and downloads (outside the clone).
+distclean: clean
+	source scripts/lib.sh && rm -rf "$$ZDRS_CACHE"
+
+help:
+	@sed -n 's/^#   //p' Makefile

@@ -1,0 +1,119 @@
+# KTAP helpers for guest scenarios (sourced: . /lib/zdrs/ktap.sh). A scenario declares its plan,
+# then runs test points; each prints one KTAP result line, and the output of a failing point is
+# printed as diagnostics under it. Nothing here decides the verdict: the host parses the KTAP
+# with the kernel's tools/testing/kunit/kunit.py.
+# shellcheck shell=sh
+
+ktap_n=0
+ktap_failed=0
+
+# ktap_plan N: the KTAP header and the number of test points this scenario runs.
+ktap_plan() {
+	echo "KTAP version 1"
+	echo "1..$1"
+}
+
+# ktap_note TEXT...: a diagnostic line, shown with the results (for what a person wants to see).
+ktap_note() {
+	echo "# $*"
+}
+
+# ktap_show CMD...: runs CMD and shows its output as diagnostic lines; returns CMD's status.
+ktap_show() {
+	_ktap_out=/tmp/.ktap-show.$$
+	"$@" > "$_ktap_out" 2>&1
+	_ktap_rc=$?
+	echo "# \$ $*"
+	sed 's/^/#   /' "$_ktap_out"
+	rm -f "$_ktap_out"
+	return $_ktap_rc
+}
+
+# ktap_test NAME CMD...: one test point. CMD (usually a shell function that checks kernel state)
+# passes when it returns 0. What it prints is shown as diagnostics above the result line.
+ktap_test() {
+	_ktap_name=$1
+	shift
+	ktap_n=$((ktap_n + 1))
+	_ktap_out=/tmp/.ktap-test.$$
+	"$@" > "$_ktap_out" 2>&1
+	_ktap_rc=$?
+	sed 's/^/# /' "$_ktap_out"
+	rm -f "$_ktap_out"
+	if [ $_ktap_rc -eq 0 ]; then
+		echo "ok $ktap_n $_ktap_name"
+	else
+		echo "# $_ktap_name: failed with status $_ktap_rc"
+		echo "not ok $ktap_n $_ktap_name"
+		ktap_failed=$((ktap_failed + 1))
+	fi
+}
+
+# ktap_kunit SUITE: runs a KUnit suite through debugfs (the VM boots with kunit.autorun=0) and
+# nests its results as one subtest of this scenario.
+ktap_kunit() {
+	_ktap_dir=/sys/kernel/debug/kunit/$1
+	ktap_n=$((ktap_n + 1))
+	if [ ! -w "$_ktap_dir/run" ]; then
+		echo "# no KUnit suite '$1' in /sys/kernel/debug/kunit"
+		echo "not ok $ktap_n $1"
+		ktap_failed=$((ktap_failed + 1))
+		return 1
+	fi
+	echo run > "$_ktap_dir/run"
+	# The results file is a KTAP document with one test, the suite: drop its header and
+	# renumber the suite as this scenario's next test.
+	tail -n +3 "$_ktap_dir/results" | sed "\$s/^\\(ok\\|not ok\\) 1 /\\1 $ktap_n /"
+	tail -n 1 "$_ktap_dir/results" | grep -q '^ok ' || ktap_failed=$((ktap_failed + 1))
+}
+
+# expect_eq WHAT ACTUAL EXPECTED: fails (with a message naming WHAT) unless ACTUAL = EXPECTED.
+expect_eq() {
+	if [ "$2" != "$3" ]; then
+		echo "$1: expected '$3', got '$2'"
+		return 1
+	fi
+}
+
+# kmemleak_reset: scans and forgets every object kmemleak suspects so far (a baseline).
+kmemleak_reset() {
+	echo scan > /sys/kernel/debug/kmemleak
+	echo clear > /sys/kernel/debug/kmemleak
+}
+
+# kmemleak_count: scans and prints how many leaks kmemleak suspects since kmemleak_reset.
+# Objects younger than five seconds are not reported yet: wait before counting.
+kmemleak_count() {
+	echo scan > /sys/kernel/debug/kmemleak
+	grep -c '^unreferenced object' /sys/kernel/debug/kmemleak
+}
+
+# zone_pages ZONE FIELD: FIELD (spanned, present, managed) of ZONE (Normal, Movable, Device, ...)
+# in /proc/zoneinfo, summed over the nodes.
+zone_pages() {
+	awk -v zone="$1" -v field="$2" '
+		/^Node/ { in_zone = ($NF == zone) }
+		in_zone && $1 == field { sum += $2 }
+		END { print sum + 0 }' /proc/zoneinfo
+}
+
+# zones_summary: one line per zone that spans pages: node, zone, spanned, present, managed.
+zones_summary() {
+	awk '
+		/^Node/ { node = $2; sub(",", "", node); zone = $NF }
+		$1 == "spanned" { spanned = $2 }
+		$1 == "present" { present = $2 }
+		$1 == "managed" && spanned > 0 {
+			printf "node %s zone %-8s spanned %8d present %8d managed %8d\n", node, zone, spanned, present, $2
+		}' /proc/zoneinfo
+}
+
+# meminfo_kb FIELD: a /proc/meminfo value in kB (MemTotal, MemFree, ...).
+meminfo_kb() {
+	awk -v f="$1:" '$1 == f { print $2 }' /proc/meminfo
+}
+
+# online_blocks: how many memory blocks are online.
+online_blocks() {
+	grep -lx online /sys/devices/system/memory/memory*/state 2>/dev/null | wc -l
+}
