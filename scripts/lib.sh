@@ -44,7 +44,7 @@ src_git() {
 
 # The toolchain the kernel is built with (see scripts/deps). Clippy runs in every build (CLIPPY=1)
 # so that its lints are checked without a second build; CONFIG_WERROR makes them errors.
-ZDRS_KMAKE=(make -s LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTFMT=/usr/bin/rustfmt
+ZDRS_KMAKE=(make LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTFMT=/usr/bin/rustfmt
   CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver
   BINDGEN="${CARGO_HOME:-$HOME/.cargo}/bin/bindgen" "-j$(nproc)")
 

@@ -44,7 +44,7 @@ fn greetings(repeat: u32) -> Result<KVec<u32>> {
 
 impl kernel::Module for RustZdrsHello {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let repeat = *module_parameters::greeting_repeat.value();
+        let repeat = module_parameters::greeting_repeat.value();
         let greetings = greetings(repeat).inspect_err(|_| {
             pr_err!("greeting_repeat={repeat} is outside 1..={MAX_REPEAT}\n");
         })?;

@@ -18,15 +18,16 @@ ktap_note() {
 	echo "# $*"
 }
 
-# ktap_show CMD...: runs CMD and shows its output as diagnostic lines; returns CMD's status.
+# ktap_show CMD...: inside a test point, runs CMD and shows the command and its output (which
+# ktap_test turns into diagnostics); returns CMD's status.
 ktap_show() {
-	_ktap_out=/tmp/.ktap-show.$$
-	"$@" > "$_ktap_out" 2>&1
-	_ktap_rc=$?
-	echo "# \$ $*"
-	sed 's/^/#   /' "$_ktap_out"
-	rm -f "$_ktap_out"
-	return $_ktap_rc
+	_ktap_show_out=/tmp/.ktap-show.$$
+	"$@" > "$_ktap_show_out" 2>&1
+	_ktap_show_rc=$?
+	echo "\$ $*"
+	sed 's/^/  /' "$_ktap_show_out"
+	rm -f "$_ktap_show_out"
+	return $_ktap_show_rc
 }
 
 # ktap_test NAME CMD...: one test point. CMD (usually a shell function that checks kernel state)
