@@ -7,7 +7,7 @@ FLAVOR ?= test
 .PHONY: run test deps kernel modules initramfs vm clean distclean help
 
 run: initramfs
-	tests/vm/run tests/scenarios/pmem_devdax_roundtrip.sh
+	tests/vm/run --flavor $(FLAVOR) tests/scenarios/pmem_devdax_roundtrip.sh
 
 test: deps
 	tests/run-all

@@ -15,9 +15,10 @@ die() {
   exit 1
 }
 
-# step MESSAGE: one progress line, so long steps never leave a silent terminal.
+# step MESSAGE: one progress line, so long steps never leave a silent terminal. It goes to
+# standard error, which callers do not capture: standard output carries results (paths).
 step() {
-  printf '==> %s\n' "$*"
+  printf '==> %s\n' "$*" >&2
 }
 
 # Top-level directories of this repository that mirror kernel paths: their files land at the same
@@ -48,9 +49,28 @@ ZDRS_KMAKE=(make LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTFMT=
   CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver
   BINDGEN="${CARGO_HOME:-$HOME/.cargo}/bin/bindgen" "-j$(nproc)")
 
-# build_dir FLAVOR: the kernel's output directory for a config flavor (test or bench).
+# check_flavor FLAVOR: dies unless FLAVOR is a kernel flavor: test (the debug kernel with KUnit)
+# or bench (no checkers).
+check_flavor() {
+  [[ $1 == test || $1 == bench ]] || die "unknown kernel flavor '$1' (test or bench)"
+}
+
+# build_dir FLAVOR: the kernel's output directory for a flavor.
 build_dir() {
+  check_flavor "$1"
   echo "$ZDRS_CACHE/build/$(kernel_key)-$1"
+}
+
+# modules_dir FLAVOR: where our out-of-tree modules are built for a flavor (make MO=).
+modules_dir() {
+  check_flavor "$1"
+  echo "$ZDRS_CACHE/modules/$(kernel_key)-$1"
+}
+
+# base_cpio FLAVOR: the test VM's base initramfs for a flavor (tests/vm/mkinitramfs).
+base_cpio() {
+  check_flavor "$1"
+  echo "$ZDRS_CACHE/vm/base-$(kernel_key)-$1.cpio"
 }
 
 # config_fragments FLAVOR: the Kconfig fragments of a flavor, in merge order.
@@ -58,6 +78,6 @@ config_fragments() {
   case $1 in
     test) echo "$ZDRS_TOP/kernel/config/base.config $ZDRS_TOP/kernel/config/debug.config" ;;
     bench) echo "$ZDRS_TOP/kernel/config/base.config" ;;
-    *) die "unknown kernel flavor '$1' (test or bench)" ;;
+    *) check_flavor "$1" ;;
   esac
 }

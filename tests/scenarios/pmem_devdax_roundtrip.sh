@@ -5,8 +5,9 @@
 #vm: --mem 6G
 . /lib/zdrs/ktap.sh
 
-ktap_plan 6
+ktap_plan 7
 
+kmemleak_reset
 block_bytes=$((0x$(cat /sys/devices/system/memory/block_size_bytes)))
 memtotal_before=$(meminfo_kb MemTotal)
 ktap_note "zones at boot:"
@@ -79,9 +80,18 @@ destroy_namespace() {
 	expect_eq "MemTotal" "$(meminfo_kb MemTotal)" "$memtotal_before"
 }
 
+no_leaks() {
+	# kmemleak reports only objects older than five seconds.
+	sleep 5
+	leaks=$(kmemleak_count)
+	[ "$leaks" -eq 0 ] || { cat /sys/kernel/debug/kmemleak; echo "$leaks suspected leaks"; return 1; }
+	echo "kmemleak: no new suspected leak"
+}
+
 ktap_test legacy_pmem_region_is_registered legacy_pmem_region
 ktap_test devdax_namespace_adds_device_zone devdax_namespace
 ktap_test system_ram_onlines_blocks_into_movable system_ram
 ktap_test devdax_again_restores_memtotal back_to_devdax
 ktap_test disable_namespace_removes_dax_device disable_namespace
 ktap_test destroy_namespace_keeps_device_zone_span destroy_namespace
+ktap_test round_trip_leaks_nothing no_leaks

@@ -16,3 +16,8 @@ copy_exe() {
     done
   fi
 }
+
+# mkcpio DIR: writes DIR as a newc cpio archive (owned by root) to standard output.
+mkcpio() {
+  (cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0)
+}
