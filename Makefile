@@ -1,16 +1,23 @@
 # zone-device-rs: two commands, see README.md.
 #   make run    build what is needed, boot the test VM and show the demo
 #   make test   every test; ends with 'N passed, N failed, N skipped'
+#   make soak   every scenario booted ROUNDS times, loops at CYCLES (before resolving an issue)
 SHELL := /bin/bash
 FLAVOR ?= test
 
-.PHONY: run test deps kernel modules initramfs vm clean distclean help
+ROUNDS ?= 5
+CYCLES ?= 100
+
+.PHONY: run test soak deps kernel modules initramfs vm clean distclean help
 
 run: initramfs
 	tests/vm/run --flavor $(FLAVOR) tests/scenarios/pmem_devdax_roundtrip.sh
 
 test: deps
 	tests/run-all
+
+soak: initramfs
+	tests/soak $(ROUNDS) $(CYCLES)
 
 deps:
 	@scripts/deps

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Harness self-test: the guest never finishes. tests/vm/run must stop it at its timeout and fail.
-#vm: --timeout 30
+#vm: --timeout 20
 . /lib/zdrs/ktap.sh
 
 ktap_plan 1

@@ -7,6 +7,13 @@
 ktap_n=0
 ktap_failed=0
 
+# ktap_cycles DEFAULT: how many cycles a many-cycle test runs: zdrs.cycles=N on the kernel command
+# line (make soak sets it), else DEFAULT.
+ktap_cycles() {
+	_ktap_c=$(sed -n 's/.*zdrs\.cycles=\([0-9]*\).*/\1/p' /proc/cmdline)
+	echo "${_ktap_c:-$1}"
+}
+
 # ktap_plan N: the KTAP header and the number of test points this scenario runs.
 ktap_plan() {
 	echo "KTAP version 1"
