@@ -199,6 +199,21 @@ fn zone(start_pfn: u64, pages: u64) -> ZoneState {
     }
 }
 
+fn memory_group(
+    id: u64,
+    present_kernel_pages: u64,
+    present_movable_pages: u64,
+    kind: GroupKind,
+) -> MemoryGroup {
+    MemoryGroup {
+        id,
+        nid: 0,
+        present_kernel_pages,
+        present_movable_pages,
+        kind,
+    }
+}
+
 /// One node like the test VM: DMA, DMA32 below 4 GiB, NORMAL 4-6 GiB, nothing MOVABLE yet.
 fn vm() -> Snapshot {
     let mut nodes = BTreeMap::new();
@@ -302,13 +317,7 @@ fn auto_movable_follows_the_ratio() {
 #[test]
 fn static_group_with_kernel_memory_stays_kernel() {
     let s = vm();
-    let g = MemoryGroup {
-        id: 7,
-        nid: 0,
-        present_kernel_pages: 32768,
-        present_movable_pages: 0,
-        kind: GroupKind::Static { max_pages: GIB },
-    };
+    let g = memory_group(7, 32768, 0, GroupKind::Static { max_pages: GIB });
     let r = Request {
         group: Some(&g),
         ..online(OnlineType::Online, 6 * GIB, 32768)
@@ -323,15 +332,14 @@ fn dynamic_unit_fallback_uses_the_section_where_the_walk_stopped() {
     let mut s = vm();
     // An 8 GiB unit starts at pfn 0, and its first section is online in a kernel zone.
     s.sections.insert(0, SectionState::OnlineKernel);
-    let g = MemoryGroup {
-        id: 1,
-        nid: 0,
-        present_kernel_pages: 32768,
-        present_movable_pages: 0,
-        kind: GroupKind::Dynamic {
+    let g = memory_group(
+        1,
+        32768,
+        0,
+        GroupKind::Dynamic {
             unit_pages: 8 * GIB,
         },
-    };
+    );
     s.dynamic_groups.push(g);
     // The range asked about lies in NORMAL, but the walk stopped at pfn 0, which DMA spans.
     let r = Request {
@@ -350,13 +358,7 @@ fn dynamic_unit_fallback_uses_the_section_where_the_walk_stopped() {
 #[test]
 fn ratio_fallback_uses_the_pfn_after_the_walk() {
     let mut s = vm();
-    let g = MemoryGroup {
-        id: 1,
-        nid: 0,
-        present_kernel_pages: 0,
-        present_movable_pages: 0,
-        kind: GroupKind::Dynamic { unit_pages: GIB },
-    };
+    let g = memory_group(1, 0, 0, GroupKind::Dynamic { unit_pages: GIB });
     s.dynamic_groups.push(g);
     // The ratio forbids any MOVABLE: the range is in DMA32, but the walk ends at 4 GiB (NORMAL).
     let p = Policy {
@@ -385,13 +387,7 @@ fn ratio_above_int_max_divides_as_c_does() {
     let m = 40_000_000_000_000;
     // That much is MOVABLE, all of it in another dynamic group.
     s.nodes.get_mut(&0).unwrap()[LAYOUT.movable] = zone(64 * GIB, m);
-    let g = MemoryGroup {
-        id: 1,
-        nid: 0,
-        present_kernel_pages: 0,
-        present_movable_pages: m,
-        kind: GroupKind::Dynamic { unit_pages: GIB },
-    };
+    let g = memory_group(1, 0, m, GroupKind::Dynamic { unit_pages: GIB });
     s.dynamic_groups.push(g);
     let p = Policy {
         auto_movable_ratio: 0x8000_0000,
