@@ -37,6 +37,9 @@ pub enum OnlinePolicy {
 }
 
 /// The policy knobs and the configuration the decision depends on.
+///
+/// C reads `auto_movable_ratio` up to four times in one decision and some callers hold no lock, so
+/// a concurrent write can mix two values there; the port reads each knob once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Policy {
     /// `online_policy`.
@@ -99,7 +102,8 @@ pub enum GroupKind {
 /// A memory group (`struct memory_group`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemoryGroup {
-    /// Identifies the group: C compares group pointers, this compares ids.
+    /// The group's identity: C tells groups apart by their address (`group == excluded`), so
+    /// the kernel passes the address of its `struct memory_group`. Two groups never share an id.
     pub id: u64,
     /// `nid`.
     pub nid: i32,
@@ -117,7 +121,7 @@ impl MemoryGroup {
     }
 }
 
-/// A memory section as `pfn_to_online_page()` and `is_zone_movable_page()` see it.
+/// What `pfn_to_online_page()` and `is_zone_movable_page()` say of one pfn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SectionState {
     /// `pfn_to_online_page()` returns `NULL`.
@@ -139,8 +143,10 @@ pub trait MemoryState {
     /// Calls `f` with each dynamic memory group, in index order (`walk_dynamic_memory_groups()`).
     fn for_each_dynamic_group(&self, f: impl FnMut(&MemoryGroup));
 
-    /// The section that holds `pfn`.
-    fn section(&self, pfn: u64) -> SectionState;
+    /// `pfn_to_online_page(pfn)`, then `is_zone_movable_page()` of the page, evaluated at exactly
+    /// this pfn: not only whether its section is online, but also `pfn_valid()`, the subsection
+    /// and the absence of a ZONE_DEVICE pagemap, as `pfn_to_online_page()` checks them.
+    fn online_page_zone(&self, pfn: u64) -> SectionState;
 }
 
 /// What is being onlined: the arguments of `zone_for_pfn_range()`.
@@ -348,7 +354,7 @@ fn auto_movable_zone_for_pfn(
             pfn &= !unit_pages.wrapping_sub(1);
             let end_pfn = pfn.wrapping_add(unit_pages);
             while pfn < end_pfn {
-                match state.section(pfn) {
+                match state.online_page_zone(pfn) {
                     SectionState::NotOnline => {}
                     // If anything is !MOVABLE online the rest !MOVABLE.
                     SectionState::OnlineKernel => return kernel_zone(pfn, nr_pages),

@@ -40,7 +40,8 @@ impl MemoryState for Snapshot {
         self.dynamic_groups.iter().for_each(|g| f(g));
     }
 
-    fn section(&self, pfn: u64) -> SectionState {
+    /// Online state is kept per section here: every pfn of a section answers alike.
+    fn online_page_zone(&self, pfn: u64) -> SectionState {
         let first = pfn - pfn % self.pages_per_section;
         self.sections
             .get(&first)

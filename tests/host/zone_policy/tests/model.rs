@@ -141,7 +141,7 @@ fn model_auto_movable(s: &Snapshot, p: &Policy, r: &Request<'_>) -> usize {
             let mut online = 0u64;
             for i in 0..steps {
                 let section = first + i * pps;
-                match s.section(section) {
+                match s.online_page_zone(section) {
                     SectionState::OnlineKernel => return fallback(section, r.nr_pages),
                     SectionState::OnlineMovable => online = add(online, pps),
                     SectionState::NotOnline => {}
@@ -447,6 +447,17 @@ fn group(id: u64) -> impl Strategy<Value = MemoryGroup> {
         })
 }
 
+/// A static group, as a request may name one (static groups are never walked as dynamic ones).
+fn static_group(id: u64) -> impl Strategy<Value = MemoryGroup> {
+    (0i32..3, pages(), pages(), pages()).prop_map(move |(nid, k, m, max_pages)| MemoryGroup {
+        id,
+        nid,
+        present_kernel_pages: k,
+        present_movable_pages: m,
+        kind: GroupKind::Static { max_pages },
+    })
+}
+
 fn snapshot() -> impl Strategy<Value = Snapshot> {
     (
         prop::collection::btree_map(0i32..3, prop::collection::vec(zone_state(), 5), 1..=3),
@@ -532,11 +543,11 @@ proptest! {
         block in 0u64..2048,
         blocks in prop_oneof![Just(1u64), 1u64..9],
         which in prop_oneof![Just(0usize), 1usize..4, Just(9usize)],
-        static_group in group(99),
+        static_group in static_group(99),
     ) {
         let request_group = match which {
             0 => RequestGroup::None,
-            9 => RequestGroup::Static(MemoryGroup { kind: GroupKind::Static { max_pages: static_group.present_movable_pages }, ..static_group }),
+            9 => RequestGroup::Static(static_group),
             i => s.dynamic_groups.get(i - 1).map_or(RequestGroup::None, |_| RequestGroup::Dynamic(i - 1)),
         };
         let group = match &request_group {
