@@ -43,6 +43,16 @@ src_git() {
   git --git-dir="$ZDRS_SRC_GIT" --work-tree="$ZDRS_SRC" -c core.autocrlf=false -c gc.auto=0 "$@"
 }
 
+# find_cargo: the cargo to use: the one on PATH, else rustup's in CARGO_HOME, else Debian's
+# (/usr/bin/cargo, package cargo-web, which scripts/deps installs when there is no other).
+find_cargo() {
+  local cargo
+  cargo=$(command -v cargo || true)
+  [[ -n $cargo ]] || cargo=${CARGO_HOME:-$HOME/.cargo}/bin/cargo
+  [[ -x $cargo ]] || cargo=/usr/bin/cargo
+  echo "$cargo"
+}
+
 # The toolchain the kernel is built with (see scripts/deps). Clippy runs in every build (CLIPPY=1)
 # so that its lints are checked without a second build; CONFIG_WERROR makes them errors.
 ZDRS_KMAKE=(make LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTFMT=/usr/bin/rustfmt
