@@ -2,13 +2,14 @@
 #   make run    build what is needed, boot the test VM and show the demo
 #   make test   every test; ends with 'N passed, N failed, N skipped'
 #   make soak   every scenario booted ROUNDS times, loops at CYCLES (before resolving an issue)
+#   make bench  the bench kernel (no debug checkers): Rust/C time ratios measured in one boot
 SHELL := /bin/bash
 FLAVOR ?= test
 
 ROUNDS ?= 5
 CYCLES ?= 100
 
-.PHONY: run test soak deps kernel modules initramfs vm clean distclean help
+.PHONY: run test soak bench deps kernel modules initramfs vm clean distclean help
 
 run: initramfs
 	tests/vm/run --flavor $(FLAVOR) tests/scenarios/pmem_devdax_roundtrip.sh
@@ -18,6 +19,9 @@ test: deps
 
 soak: initramfs
 	tests/soak $(ROUNDS) $(CYCLES)
+
+bench: deps
+	scripts/bench
 
 deps:
 	@scripts/deps

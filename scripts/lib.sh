@@ -87,7 +87,7 @@ base_cpio() {
 config_fragments() {
   case $1 in
     test) echo "$ZDRS_TOP/kernel/config/base.config $ZDRS_TOP/kernel/config/debug.config" ;;
-    bench) echo "$ZDRS_TOP/kernel/config/base.config" ;;
+    bench) echo "$ZDRS_TOP/kernel/config/base.config $ZDRS_TOP/kernel/config/bench.config" ;;
     *) check_flavor "$1" ;;
   esac
 }

@@ -63,6 +63,8 @@ pub struct ZoneLayout {
     pub normal: usize,
     /// `ZONE_MOVABLE`.
     pub movable: usize,
+    /// `ZONE_DEVICE`, or `MAX_NR_ZONES` in a kernel without it.
+    pub device: usize,
     /// `MAX_NR_ZONES`.
     pub nr_zones: usize,
     /// `PAGES_PER_SECTION`.
@@ -162,6 +164,11 @@ pub struct Request<'a> {
     pub start_pfn: u64,
     /// `nr_pages`.
     pub nr_pages: u64,
+    /// Whether the range is device memory being added for a `struct dev_pagemap`: the
+    /// `for_device` argument of 4.3's `zone_for_memory()`. In 7.3 `pagemap_range()` picks
+    /// ZONE_DEVICE itself and C's `zone_for_pfn_range()` is never asked about device memory, so
+    /// its callers pass `false`.
+    pub for_device: bool,
 }
 
 /// `zone_intersects()`: whether the zone spans any page of the range. Empty zones never do.
@@ -418,7 +425,8 @@ fn default_zone_for_pfn(
     }
 }
 
-/// `zone_for_pfn_range()`: the index of the zone of node `request.nid` that the range goes to.
+/// `zone_for_pfn_range()`: the index of the zone of node `request.nid` that the range goes to;
+/// ZONE_DEVICE for device memory.
 pub fn zone_for_pfn_range(
     state: &impl MemoryState,
     layout: &ZoneLayout,
@@ -431,7 +439,13 @@ pub fn zone_for_pfn_range(
         group,
         start_pfn,
         nr_pages,
+        for_device,
     } = *request;
+
+    // Device memory always goes to ZONE_DEVICE, whatever the online type and the policy.
+    if for_device {
+        return layout.device;
+    }
 
     match online_type {
         OnlineType::OnlineKernel => {

@@ -16,6 +16,7 @@ const M64: u128 = 1 << 64;
 const LAYOUT: ZoneLayout = ZoneLayout {
     normal: 2,
     movable: 3,
+    device: 4,
     nr_zones: 5,
     pages_per_section: 32768,
 };
@@ -163,6 +164,9 @@ fn model_auto_movable(s: &Snapshot, p: &Policy, r: &Request<'_>) -> usize {
 }
 
 fn model(s: &Snapshot, p: &Policy, r: &Request<'_>) -> usize {
+    if r.for_device {
+        return LAYOUT.device;
+    }
     match (r.online_type, p.online_policy) {
         (OnlineType::OnlineKernel, _) => model_kernel_zone(s, r.nid, r.start_pfn, r.nr_pages),
         (OnlineType::OnlineMovable, _) => LAYOUT.movable,
@@ -255,6 +259,7 @@ fn online(online_type: OnlineType, start_pfn: u64, nr_pages: u64) -> Request<'st
         group: None,
         start_pfn,
         nr_pages,
+        for_device: false,
     }
 }
 
@@ -268,6 +273,20 @@ fn contig_zones_extend_normal_unless_movable_node() {
         ..CONTIG
     };
     assert_eq!(decide(&s, &p, &r), LAYOUT.movable);
+}
+
+#[test]
+fn device_memory_goes_to_zone_device_whatever_the_policy() {
+    let s = vm();
+    for p in [CONTIG, AUTO] {
+        for online_type in [OnlineType::Online, OnlineType::OnlineKernel] {
+            let r = Request {
+                for_device: true,
+                ..online(online_type, 5 * GIB, GIB)
+            };
+            assert_eq!(decide(&s, &p, &r), LAYOUT.device);
+        }
+    }
 }
 
 #[test]
@@ -541,6 +560,7 @@ proptest! {
         online_type in prop_oneof![Just(OnlineType::Offline), Just(OnlineType::Online), Just(OnlineType::OnlineKernel), Just(OnlineType::OnlineMovable)],
         nid in 0i32..3,
         block in 0u64..2048,
+        for_device in proptest::bool::weighted(0.05),
         blocks in prop_oneof![Just(1u64), 1u64..9],
         which in prop_oneof![Just(0usize), 1usize..4, Just(9usize)],
         static_group in static_group(99),
@@ -556,7 +576,7 @@ proptest! {
             RequestGroup::Static(g) => Some(g),
         };
         let nid = *s.nodes.keys().nth(nid as usize % s.nodes.len()).unwrap();
-        let r = Request { online_type, nid, group, start_pfn: block * 32768, nr_pages: blocks * 32768 };
+        let r = Request { online_type, nid, group, start_pfn: block * 32768, nr_pages: blocks * 32768, for_device };
         prop_assert_eq!(decide(&s, &p, &r), model(&s, &p, &r));
     }
 }
