@@ -4,14 +4,18 @@
 //!
 //! With `CONFIG_ZONE_POLICY_RUST`, C's `zone_for_pfn_range()` calls [`zone_for_pfn_range_rust`]
 //! while the parameter `memory_hotplug.zone_policy_rust` is set, and the C original, renamed
-//! `zone_for_pfn_range_c()`, otherwise. The decision itself is [`decision`], a pure function of
-//! the memory state it reads; this file reads that state from the live zones, nodes, memory groups
-//! and memory map, as the C functions do.
+//! `zone_for_pfn_range_c()`, otherwise; it passes the online policy's knobs, which are static to
+//! `mm/memory_hotplug.c`. The decision itself is [`decision`], a pure function of the memory
+//! state it reads; this file reads that state from the live zones, nodes, memory groups and memory
+//! map, as the C functions do.
 //!
 //! C header: [`include/linux/memory_hotplug.h`](srctree/include/linux/memory_hotplug.h)
 
 use core::ffi::c_void;
-use core::ptr;
+use core::ptr::{
+    self,
+    NonNull, //
+};
 
 use kernel::{
     bindings,
@@ -39,7 +43,7 @@ use decision::{
     Request,
     SectionState,
     ZoneLayout,
-    ZoneState, //
+    ZoneView, //
 };
 
 /// The zone indices of this kernel.
@@ -133,13 +137,65 @@ fn node_online(nid: i32) -> bool {
         .is_some_and(|word| word & (1 << (nid % bits)) != 0)
 }
 
+/// A zone of the running kernel, or none (which reads as the empty zone).
+///
+/// # Invariants
+///
+/// The pointer is a zone of a node, which lives as long as the kernel.
+struct LiveZone(Option<NonNull<bindings::zone>>);
+
+impl LiveZone {
+    /// Reads the field of the zone that `field` projects to, or 0 without a zone.
+    fn read(&self, field: impl FnOnce(*const bindings::zone) -> *const c_ulong) -> u64 {
+        self.0.map_or(0, |zone| {
+            // SAFETY: `zone` is a zone (type invariant), and `field` projects to one of its
+            // `unsigned long` fields.
+            unsafe { read_once(field(zone.as_ptr())) }
+        })
+    }
+}
+
+impl ZoneView for LiveZone {
+    fn start_pfn(&self) -> u64 {
+        // SAFETY: `read()` passes a zone; this only takes the address of its field.
+        self.read(|zone| unsafe { &raw const (*zone).zone_start_pfn })
+    }
+
+    fn spanned_pages(&self) -> u64 {
+        // SAFETY: As in `start_pfn()`.
+        self.read(|zone| unsafe { &raw const (*zone).spanned_pages })
+    }
+
+    fn present_pages(&self) -> u64 {
+        // SAFETY: As in `start_pfn()`.
+        self.read(|zone| unsafe { &raw const (*zone).present_pages })
+    }
+
+    fn present_early_pages(&self) -> u64 {
+        // SAFETY: As in `start_pfn()`.
+        self.read(|zone| unsafe { &raw const (*zone).present_early_pages })
+    }
+
+    #[cfg(CONFIG_CMA)]
+    fn cma_pages(&self) -> u64 {
+        // SAFETY: As in `start_pfn()`.
+        self.read(|zone| unsafe { &raw const (*zone).cma_pages })
+    }
+
+    #[cfg(not(CONFIG_CMA))]
+    fn cma_pages(&self) -> u64 {
+        0
+    }
+}
+
 /// The live memory state of this kernel, read as [`decision`] needs it.
 ///
 /// # Invariants
 ///
-/// `NODE_DATA(self.nid)` exists.
+/// `pgdat` is `NODE_DATA(nid)`, which exists.
 struct LiveMemory {
     nid: i32,
+    pgdat: *mut bindings::pglist_data,
 }
 
 impl LiveMemory {
@@ -149,33 +205,39 @@ impl LiveMemory {
     ///
     /// `NODE_DATA(nid)` must exist, as `zone_for_pfn_range()` requires of its `nid`.
     unsafe fn new(nid: i32) -> Self {
-        // INVARIANT: by the function's contract.
-        Self { nid }
+        // INVARIANT: `NODE_DATA(nid)` exists, by the function's contract.
+        Self {
+            nid,
+            // SAFETY: As above.
+            pgdat: unsafe { node_data(nid) },
+        }
     }
 }
 
 impl MemoryState for LiveMemory {
-    fn zone(&self, nid: i32, zid: usize) -> ZoneState {
-        if zid >= LAYOUT.nr_zones || (nid != self.nid && !node_online(nid)) {
-            return ZoneState::default();
+    type Zone = LiveZone;
+
+    fn zone(&self, nid: i32, zid: usize) -> LiveZone {
+        let pgdat = if nid == self.nid {
+            self.pgdat
+        } else if node_online(nid) {
+            // SAFETY: `nid` is online, so `NODE_DATA(nid)` exists.
+            unsafe { node_data(nid) }
+        } else {
+            return LiveZone(None);
+        };
+        if zid >= LAYOUT.nr_zones {
+            return LiveZone(None);
         }
-        // SAFETY: `NODE_DATA(nid)` exists: `nid` is `self.nid` (type invariant) or online; `zid`
-        // is below `MAX_NR_ZONES`.
-        let zone = unsafe { node_zone(nid, zid) };
-        // SAFETY: `zone` is a zone of a node, which lives as long as the kernel; the fields are
-        // aligned `unsigned long`s.
-        unsafe {
-            ZoneState {
-                start_pfn: read_once(&raw const (*zone).zone_start_pfn),
-                spanned_pages: read_once(&raw const (*zone).spanned_pages),
-                present_pages: read_once(&raw const (*zone).present_pages),
-                present_early_pages: read_once(&raw const (*zone).present_early_pages),
-                #[cfg(CONFIG_CMA)]
-                cma_pages: read_once(&raw const (*zone).cma_pages),
-                #[cfg(not(CONFIG_CMA))]
-                cma_pages: 0,
-            }
-        }
+        // SAFETY: `pgdat` is a node's `pg_data_t` (type invariant, or online above) and `zid`
+        // indexes its `node_zones`.
+        let zone = unsafe {
+            (&raw mut (*pgdat).node_zones)
+                .cast::<bindings::zone>()
+                .add(zid)
+        };
+        // INVARIANT: `zone` is a zone of a node, and nodes are never freed.
+        LiveZone(NonNull::new(zone))
     }
 
     fn for_each_online_node(&self, mut f: impl FnMut(i32)) {
@@ -268,11 +330,8 @@ unsafe fn memory_group(group: *const bindings::memory_group) -> MemoryGroup {
     }
 }
 
-/// The online policy and the configuration, as they are now.
-fn policy() -> Policy {
-    let mut knobs = bindings::mhp_online_policy::default();
-    // SAFETY: `knobs` is a valid `struct mhp_online_policy` to fill in.
-    unsafe { bindings::mhp_get_online_policy(&mut knobs) };
+/// The online policy's knobs, as C passes them, with this kernel's configuration.
+fn policy(knobs: &bindings::mhp_online_policy) -> Policy {
     Policy {
         online_policy: if knobs.auto_movable {
             OnlinePolicy::AutoMovable
@@ -299,14 +358,17 @@ fn online_type(online_type: bindings::mmop) -> OnlineType {
 }
 
 /// `zone_for_pfn_range()` in Rust: the zone of node `nid` that `nr_pages` pages from `start_pfn`
-/// go to when they are onlined as `online_type`, for memory group `group` (or none).
+/// go to when they are onlined as `online_type`, for memory group `group` (or none), under the
+/// online policy `policy`.
 ///
 /// # Safety
 ///
-/// As for the C function: `NODE_DATA(nid)` exists, and `group` is `NULL` or points to a registered
-/// memory group that stays registered during the call.
+/// `policy` points to a valid `struct mhp_online_policy`. As for the C function: `NODE_DATA(nid)`
+/// exists, and `group` is `NULL` or points to a registered memory group that stays registered
+/// during the call.
 #[export]
 pub unsafe extern "C" fn zone_for_pfn_range_rust(
+    policy: *const bindings::mhp_online_policy,
     online_type: bindings::mmop,
     nid: c_int,
     group: *mut bindings::memory_group,
@@ -329,7 +391,9 @@ pub unsafe extern "C" fn zone_for_pfn_range_rust(
         nr_pages: nr_pages as u64,
         for_device: false,
     };
-    let zid = decision::zone_for_pfn_range(&memory, &LAYOUT, &policy(), &request);
+    // SAFETY: `policy` is valid, by the function's contract.
+    let policy = self::policy(unsafe { &*policy });
+    let zid = decision::zone_for_pfn_range(&memory, &LAYOUT, &policy, &request);
     // SAFETY: `NODE_DATA(nid)` exists and the decision returns a zone index of `LAYOUT`.
     unsafe { node_zone(nid, zid) }
 }

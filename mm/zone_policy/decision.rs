@@ -71,7 +71,22 @@ pub struct ZoneLayout {
     pub pages_per_section: u64,
 }
 
-/// What the decision reads of one zone (`struct zone`).
+/// What the decision reads of one zone (`struct zone`), read when the decision reads it, as C
+/// reads the fields of a zone one at a time.
+pub trait ZoneView {
+    /// `zone_start_pfn`.
+    fn start_pfn(&self) -> u64;
+    /// `spanned_pages`.
+    fn spanned_pages(&self) -> u64;
+    /// `present_pages`.
+    fn present_pages(&self) -> u64;
+    /// `present_early_pages`.
+    fn present_early_pages(&self) -> u64;
+    /// `cma_pages` (read only with `CONFIG_CMA`).
+    fn cma_pages(&self) -> u64;
+}
+
+/// A zone's fields as values: an explicit zone for tests, or the empty zone.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ZoneState {
     /// `zone_start_pfn`.
@@ -84,6 +99,28 @@ pub struct ZoneState {
     pub present_early_pages: u64,
     /// `cma_pages` (read only with `CONFIG_CMA`).
     pub cma_pages: u64,
+}
+
+impl ZoneView for ZoneState {
+    fn start_pfn(&self) -> u64 {
+        self.start_pfn
+    }
+
+    fn spanned_pages(&self) -> u64 {
+        self.spanned_pages
+    }
+
+    fn present_pages(&self) -> u64 {
+        self.present_pages
+    }
+
+    fn present_early_pages(&self) -> u64 {
+        self.present_early_pages
+    }
+
+    fn cma_pages(&self) -> u64 {
+        self.cma_pages
+    }
 }
 
 /// The part of a memory group that differs between static and dynamic groups.
@@ -136,8 +173,11 @@ pub enum SectionState {
 
 /// The memory state the decision reads.
 pub trait MemoryState {
+    /// A zone, as the decision reads it.
+    type Zone: ZoneView;
+
     /// Zone `zid` of node `nid` (`NODE_DATA(nid)->node_zones[zid]`).
-    fn zone(&self, nid: i32, zid: usize) -> ZoneState;
+    fn zone(&self, nid: i32, zid: usize) -> Self::Zone;
 
     /// Calls `f` with each online node, in order (what `for_each_populated_zone()` walks).
     fn for_each_online_node(&self, f: impl FnMut(i32));
@@ -172,12 +212,16 @@ pub struct Request<'a> {
 }
 
 /// `zone_intersects()`: whether the zone spans any page of the range. Empty zones never do.
-pub fn zone_intersects(zone: &ZoneState, start_pfn: u64, nr_pages: u64) -> bool {
-    if zone.spanned_pages == 0 {
+#[inline]
+pub fn zone_intersects(zone: &impl ZoneView, start_pfn: u64, nr_pages: u64) -> bool {
+    // zone_is_empty()
+    let spanned_pages = zone.spanned_pages();
+    if spanned_pages == 0 {
         return false;
     }
-    !(start_pfn >= zone.start_pfn.wrapping_add(zone.spanned_pages)
-        || start_pfn.wrapping_add(nr_pages) <= zone.start_pfn)
+    let zone_start_pfn = zone.start_pfn();
+    !(start_pfn >= zone_start_pfn.wrapping_add(spanned_pages)
+        || start_pfn.wrapping_add(nr_pages) <= zone_start_pfn)
 }
 
 /// `struct auto_movable_stats`.
@@ -193,18 +237,19 @@ fn auto_movable_stats_account_zone(
     layout: &ZoneLayout,
     policy: &Policy,
     zid: usize,
-    zone: &ZoneState,
+    zone: &impl ZoneView,
 ) {
     if zid == layout.movable {
-        stats.movable_pages = stats.movable_pages.wrapping_add(zone.present_pages);
+        stats.movable_pages = stats.movable_pages.wrapping_add(zone.present_pages());
     } else {
         stats.kernel_early_pages = stats
             .kernel_early_pages
-            .wrapping_add(zone.present_early_pages);
+            .wrapping_add(zone.present_early_pages());
         if policy.cma {
             // CMA pages (never on hotplugged memory) behave like ZONE_MOVABLE.
-            stats.movable_pages = stats.movable_pages.wrapping_add(zone.cma_pages);
-            stats.kernel_early_pages = stats.kernel_early_pages.wrapping_sub(zone.cma_pages);
+            let cma_pages = zone.cma_pages();
+            stats.movable_pages = stats.movable_pages.wrapping_add(cma_pages);
+            stats.kernel_early_pages = stats.kernel_early_pages.wrapping_sub(cma_pages);
         }
     }
 }
@@ -261,7 +306,7 @@ fn auto_movable_can_online_movable(
         for zid in 0..layout.nr_zones {
             let zone = state.zone(node, zid);
             // populated_zone()
-            if zone.present_pages != 0 {
+            if zone.present_pages() != 0 {
                 auto_movable_stats_account_zone(&mut stats, layout, policy, zid, &zone);
             }
         }
@@ -304,6 +349,7 @@ fn auto_movable_can_online_movable(
 
 /// `default_kernel_zone_for_pfn()`: the first zone below ZONE_NORMAL that intersects the range,
 /// else ZONE_NORMAL.
+#[inline]
 pub fn default_kernel_zone_for_pfn(
     state: &impl MemoryState,
     layout: &ZoneLayout,
@@ -395,6 +441,7 @@ fn auto_movable_zone_for_pfn(
 /// `default_zone_for_pfn()`: the zone the range already belongs to, if exactly one of the default
 /// kernel zone and ZONE_MOVABLE spans it; else ZONE_MOVABLE with `movable_node`, else the kernel
 /// zone.
+#[inline]
 fn default_zone_for_pfn(
     state: &impl MemoryState,
     layout: &ZoneLayout,
@@ -427,6 +474,7 @@ fn default_zone_for_pfn(
 
 /// `zone_for_pfn_range()`: the index of the zone of node `request.nid` that the range goes to;
 /// ZONE_DEVICE for device memory.
+#[inline]
 pub fn zone_for_pfn_range(
     state: &impl MemoryState,
     layout: &ZoneLayout,

@@ -24,7 +24,10 @@ use kernel::{
 };
 
 use super::{
-    decision::MemoryState,
+    decision::{
+        MemoryState,
+        ZoneView, //
+    },
     node_online,
     node_zone,
     LiveMemory, //
@@ -146,16 +149,35 @@ impl Decision {
         }
     }
 
-    /// `zone_for_pfn_range_rust()`.
+    /// `zone_for_pfn_range_rust()`, under `policy`.
     ///
     /// # Safety
     ///
     /// As for [`Decision::c`].
-    unsafe fn rust(&self) -> *mut bindings::zone {
+    unsafe fn rust(&self, policy: &bindings::mhp_online_policy) -> *mut bindings::zone {
         // SAFETY: by the function's contract. The call goes through the C declaration, as C's
         // callers make it, so that neither implementation is inlined into the tests.
         unsafe {
             bindings::zone_for_pfn_range_rust(
+                policy,
+                self.online_type,
+                self.nid,
+                self.group,
+                self.start_pfn,
+                self.nr_pages,
+            )
+        }
+    }
+
+    /// `zone_for_pfn_range()`, as the kernel calls it: Rust or C as the parameter selects.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Decision::c`].
+    unsafe fn kernel(&self) -> *mut bindings::zone {
+        // SAFETY: by the function's contract.
+        unsafe {
+            bindings::zone_for_pfn_range(
                 self.online_type,
                 self.nid,
                 self.group,
@@ -181,14 +203,15 @@ struct Tally {
 }
 
 impl Tally {
-    /// Decides `d` with both implementations and counts a mismatch if they differ.
+    /// Decides `d` with both implementations and counts a mismatch if they differ. C reads the
+    /// policy that is set, Rust is given `policy`: the two must be the same.
     ///
     /// # Safety
     ///
     /// As for [`Decision::c`].
     unsafe fn compare(&mut self, policy: &bindings::mhp_online_policy, d: Decision) {
         // SAFETY: by the function's contract.
-        let (c, rust) = unsafe { (d.c(), d.rust()) };
+        let (c, rust) = unsafe { (d.c(), d.rust(policy)) };
         self.comparisons += 1;
         if c != rust {
             self.mismatches += 1;
@@ -218,12 +241,14 @@ impl Tally {
     ///
     /// As for [`Decision::c`].
     unsafe fn compare_all(&mut self, policies: &PolicyOverride, d: Decision) {
-        for online_type in FIXED_ONLINE_TYPES {
-            // SAFETY: by the function's contract.
-            unsafe { self.compare(&POLICIES[0], Decision { online_type, ..d }) };
-        }
-        for policy in &POLICIES {
+        for (i, policy) in POLICIES.iter().enumerate() {
             policies.set(policy);
+            if i == 0 {
+                for online_type in FIXED_ONLINE_TYPES {
+                    // SAFETY: by the function's contract.
+                    unsafe { self.compare(policy, Decision { online_type, ..d }) };
+                }
+            }
             for online_type in POLICY_ONLINE_TYPES {
                 // SAFETY: by the function's contract.
                 unsafe { self.compare(policy, Decision { online_type, ..d }) };
@@ -270,8 +295,9 @@ fn spanned_end() -> c_ulong {
         let memory = unsafe { LiveMemory::new(nid) };
         for zid in 0..bindings::zone_type___MAX_NR_ZONES as usize {
             let zone = memory.zone(nid, zid);
-            if zone.spanned_pages != 0 {
-                end = end.max(zone.start_pfn + zone.spanned_pages);
+            let spanned_pages = zone.spanned_pages();
+            if spanned_pages != 0 {
+                end = end.max(zone.start_pfn() + spanned_pages);
             }
         }
     }
@@ -430,21 +456,52 @@ fn median(samples: &mut [i64]) -> i64 {
     samples.get(samples.len() / 2).copied().unwrap_or(0)
 }
 
-/// Times `decisions` with `decide`, and returns the nanoseconds taken and a checksum of the
-/// zones returned.
+/// How many times a benchmark round decides its whole list.
+const REPEAT: usize = 16;
+
+/// The implementation `zone_for_pfn_range()` calls, set for a benchmark and put back when dropped.
+struct ImplementationOverride {
+    saved: bool,
+}
+
+impl ImplementationOverride {
+    fn new() -> Self {
+        // SAFETY: No precondition; the value read back is put back when dropped.
+        let saved = unsafe { bindings::mhp_set_zone_policy_rust(true) };
+        Self { saved }
+    }
+
+    fn set(&self, rust: bool) {
+        // SAFETY: No precondition.
+        unsafe { bindings::mhp_set_zone_policy_rust(rust) };
+    }
+}
+
+impl Drop for ImplementationOverride {
+    fn drop(&mut self) {
+        self.set(self.saved);
+    }
+}
+
+/// Times [`REPEAT`] passes over `decisions` with `zone_for_pfn_range()`, the implementation
+/// `rust` selects, and returns the nanoseconds taken and a checksum of the zones returned.
 ///
 /// # Safety
 ///
 /// Each decision satisfies [`Decision::c`]'s contract.
 unsafe fn time_decisions(
+    implementation: &ImplementationOverride,
+    rust: bool,
     decisions: &[Decision],
-    decide: unsafe fn(&Decision) -> *mut bindings::zone,
 ) -> (i64, usize) {
+    implementation.set(rust);
     let mut sum = 0usize;
     let start = Instant::<Monotonic>::now();
-    for d in decisions {
-        // SAFETY: by the function's contract.
-        sum = sum.wrapping_add(unsafe { decide(d) } as usize);
+    for _ in 0..REPEAT {
+        for d in decisions {
+            // SAFETY: by the function's contract.
+            sum = sum.wrapping_add(unsafe { d.kernel() } as usize);
+        }
     }
     (start.elapsed().as_nanos(), sum)
 }
@@ -456,8 +513,9 @@ mod bench {
     /// Rounds of the benchmark; each times both implementations, in alternating order.
     const ROUNDS: usize = 21;
 
-    /// Nanoseconds per decision of C and of Rust, median of [`ROUNDS`], printed with their ratio
-    /// for each policy; the two must agree on every decision they time.
+    /// Nanoseconds per `zone_for_pfn_range()` with `zone_policy_rust` off (C) and on (Rust),
+    /// median of [`ROUNDS`], printed with their ratio for each policy; the two must agree on
+    /// every decision they time.
     #[test]
     fn ns_per_decision_rust_vs_c() -> Result {
         let block = block_pages();
@@ -484,6 +542,7 @@ mod bench {
         let mut agree = true;
         let mut timed = true;
         let policies = PolicyOverride::new();
+        let implementation = ImplementationOverride::new();
         let mems = OnlineMems::get();
         for (name, policy) in [
             ("contig-zones", &POLICIES[0]),
@@ -496,18 +555,18 @@ mod bench {
                 // SAFETY: every decision is on an online node without a group.
                 let (c, rust) = unsafe {
                     if round % 2 == 0 {
-                        let c = time_decisions(&decisions, Decision::c);
-                        (c, time_decisions(&decisions, Decision::rust))
+                        let c = time_decisions(&implementation, false, &decisions);
+                        (c, time_decisions(&implementation, true, &decisions))
                     } else {
-                        let rust = time_decisions(&decisions, Decision::rust);
-                        (time_decisions(&decisions, Decision::c), rust)
+                        let rust = time_decisions(&implementation, true, &decisions);
+                        (time_decisions(&implementation, false, &decisions), rust)
                     }
                 };
                 agree &= c.1 == rust.1;
                 c_ns.push(c.0, GFP_KERNEL)?;
                 rust_ns.push(rust.0, GFP_KERNEL)?;
             }
-            let n = decisions.len() as i64;
+            let n = (decisions.len() * REPEAT) as i64;
             let (c, rust) = (median(&mut c_ns), median(&mut rust_ns));
             pr_info!(
                 "bench: {}: {} decisions x {} rounds: c {}.{:03} ns, rust {}.{:03} ns \
@@ -524,7 +583,7 @@ mod bench {
             );
             timed &= c > 0 && rust > 0;
         }
-        drop((mems, policies));
+        drop((mems, implementation, policies));
         assert!(agree);
         assert!(timed);
         Ok(())

@@ -12,7 +12,7 @@ for run in $(seq $RUNS); do
 done
 
 bench_lines() {
-	dmesg | grep -o 'zone_policy_bench: .*'
-	[ "$(dmesg | grep -c 'zone_policy_bench: ')" -eq $((RUNS * 2)) ]
+	dmesg | grep -o 'zone_policy: bench: .*'
+	[ "$(dmesg | grep -c 'zone_policy: bench: ')" -eq $((RUNS * 2)) ]
 }
 ktap_test "each run printed both policies" bench_lines

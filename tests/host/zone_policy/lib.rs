@@ -24,6 +24,8 @@ pub struct Snapshot {
 }
 
 impl MemoryState for Snapshot {
+    type Zone = ZoneState;
+
     fn zone(&self, nid: i32, zid: usize) -> ZoneState {
         self.nodes
             .get(&nid)
