@@ -111,15 +111,15 @@ unsafe fn node_data(nid: i32) -> *mut bindings::pglist_data {
     }
 }
 
-/// `&NODE_DATA(nid)->node_zones[zid]`.
+/// `&pgdat->node_zones[zid]`.
 ///
 /// # Safety
 ///
-/// As for [`node_data`], and `zid` must be below `MAX_NR_ZONES`.
-unsafe fn node_zone(nid: i32, zid: usize) -> *mut bindings::zone {
-    // SAFETY: `NODE_DATA(nid)` exists by the function's contract and `zid` indexes `node_zones`.
+/// `pgdat` must be a node's `pg_data_t` and `zid` below `MAX_NR_ZONES`.
+unsafe fn node_zone(pgdat: *mut bindings::pglist_data, zid: usize) -> *mut bindings::zone {
+    // SAFETY: `pgdat` is valid and `zid` indexes its `node_zones`, by the function's contract.
     unsafe {
-        (&raw mut (*node_data(nid)).node_zones)
+        (&raw mut (*pgdat).node_zones)
             .cast::<bindings::zone>()
             .add(zid)
     }
@@ -229,13 +229,9 @@ impl MemoryState for LiveMemory {
         if zid >= LAYOUT.nr_zones {
             return LiveZone(None);
         }
-        // SAFETY: `pgdat` is a node's `pg_data_t` (type invariant, or online above) and `zid`
-        // indexes its `node_zones`.
-        let zone = unsafe {
-            (&raw mut (*pgdat).node_zones)
-                .cast::<bindings::zone>()
-                .add(zid)
-        };
+        // SAFETY: `pgdat` is a node's `pg_data_t` (type invariant, or online above) and `zid` is
+        // below `MAX_NR_ZONES`.
+        let zone = unsafe { node_zone(pgdat, zid) };
         // INVARIANT: `zone` is a zone of a node, and nodes are never freed.
         LiveZone(NonNull::new(zone))
     }
@@ -394,6 +390,7 @@ pub unsafe extern "C" fn zone_for_pfn_range_rust(
     // SAFETY: `policy` is valid, by the function's contract.
     let policy = self::policy(unsafe { &*policy });
     let zid = decision::zone_for_pfn_range(&memory, &LAYOUT, &policy, &request);
-    // SAFETY: `NODE_DATA(nid)` exists and the decision returns a zone index of `LAYOUT`.
-    unsafe { node_zone(nid, zid) }
+    // SAFETY: `memory.pgdat` is `NODE_DATA(nid)` and the decision returns a zone index of
+    // `LAYOUT`.
+    unsafe { node_zone(memory.pgdat, zid) }
 }

@@ -364,6 +364,8 @@ pub fn default_kernel_zone_for_pfn(
 
 /// `auto_movable_zone_for_pfn()`: ZONE_MOVABLE while the MOVABLE:KERNEL ratio allows it, else the
 /// default kernel zone.
+// Out of line, as the other online types need none of its state: their path stays short.
+#[inline(never)]
 fn auto_movable_zone_for_pfn(
     state: &impl MemoryState,
     layout: &ZoneLayout,

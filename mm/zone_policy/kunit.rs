@@ -28,6 +28,7 @@ use super::{
         MemoryState,
         ZoneView, //
     },
+    node_data,
     node_online,
     node_zone,
     LiveMemory, //
@@ -192,7 +193,7 @@ impl Decision {
 fn zone_index(nid: c_int, zone: *mut bindings::zone) -> isize {
     // SAFETY: `nid` is a node of a decision, whose `NODE_DATA()` exists; `zone` is one of its zones,
     // as both implementations return.
-    unsafe { zone.offset_from(node_zone(nid, 0)) }
+    unsafe { zone.offset_from(node_zone(node_data(nid), 0)) }
 }
 
 /// The comparisons made so far.

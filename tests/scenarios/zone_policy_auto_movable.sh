@@ -5,6 +5,7 @@
 #vm: --mem 6G --append "memory_hotplug.online_policy=auto-movable"
 #vm: --file tests/scenarios/lib/zone_policy.sh:/lib/zdrs/zone_policy.sh
 POLICY_ZONE=Movable
+OVERLAP_ZONE=Movable
 DIFFERENTIAL=1
 . /lib/zdrs/zone_policy.sh
 zone_policy_scenario

@@ -5,6 +5,7 @@
 #vm: --mem 6G
 #vm: --file tests/scenarios/lib/zone_policy.sh:/lib/zdrs/zone_policy.sh
 POLICY_ZONE=Normal
+OVERLAP_ZONE=Normal
 DIFFERENTIAL=1
 . /lib/zdrs/zone_policy.sh
 zone_policy_scenario

@@ -5,6 +5,7 @@
 #vm: --mem 6G --append "memhp_default_state=online_movable"
 #vm: --file tests/scenarios/lib/zone_policy.sh:/lib/zdrs/zone_policy.sh
 POLICY_ZONE=Normal
+OVERLAP_ZONE=Normal
 AUTO_ZONE=Movable
 . /lib/zdrs/zone_policy.sh
 zone_policy_scenario

@@ -9,6 +9,8 @@
 #   AUTO_ZONE       the zone the kernel onlines hot-added memory to itself (memhp_default_state),
 #                   if it does
 #   DIFFERENTIAL    1 to run the KUnit Rust-vs-C suite with the blocks in mixed zones
+#   OVERLAP_ZONE    the zone a plain 'online' picks where Normal and Movable overlap (the pmem
+#                   blocks in between two blocks onlined movable)
 # and calls zone_policy_scenario.
 . /lib/zdrs/ktap.sh
 
@@ -21,7 +23,8 @@ use_impl() {
 }
 
 # pmem_blocks: the memory blocks of dax0.0 once it is system-ram: those that start in the legacy
-# pmem, [5 GiB, 6 GiB).
+# pmem, [5 GiB, 6 GiB). It must lie inside the VM's RAM (6 GiB: RAM up to 7 GiB): pmem above the
+# RAM gets no NUMA node, and kmem refuses it.
 pmem_blocks() {
 	block_bytes=$((0x$(cat $memory/block_size_bytes)))
 	first=$(((5 << 30) / block_bytes))
@@ -68,7 +71,14 @@ parameter() {
 devdax_offline_system_ram() {
 	modprobe -a nd_e820 dax_pmem device_dax kmem || return 1
 	ktap_show ndctl create-namespace --mode=devdax --align=2M --region=region0 || return 1
-	ktap_show daxctl reconfigure-device --mode=system-ram --no-online dax0.0 || return 1
+	if [ -n "${AUTO_ZONE:-}" ]; then
+		# daxctl refuses to reconfigure when the kernel onlines hot-added memory itself: hand
+		# dax0.0 to kmem through sysfs, as daxctl would.
+		echo dax0.0 > /sys/bus/dax/drivers/device_dax/unbind || return 1
+		echo dax0.0 > /sys/bus/dax/drivers/kmem/new_id || return 1
+	else
+		ktap_show daxctl reconfigure-device --mode=system-ram --no-online dax0.0 || return 1
+	fi
 	blocks=$(pmem_blocks)
 	[ -n "$blocks" ] || { echo "no memory blocks for the pmem"; return 1; }
 	if [ -n "${AUTO_ZONE:-}" ]; then
@@ -104,6 +114,7 @@ online_with() {
 	impl=$1
 	how=$2
 	shift 2
+	[ -n "$blocks" ] || { echo "no pmem memory blocks"; return 1; }
 	use_impl "$impl" || return 1
 	case $how in
 	sysfs) set_state "$1" $blocks || return 1 ;;
@@ -146,9 +157,38 @@ daxctl_online() {
 		{ echo "daxctl --no-movable: not $POLICY_ZONE"; return 1; }
 }
 
+# Two blocks onlined movable, one at each end, make Movable span the blocks in between, which
+# Normal spans too: where zones overlap, contig-zones picks Movable only under movable_node.
+zones_overlap() {
+	# shellcheck disable=SC2086
+	set -- $blocks
+	[ $# -ge 3 ] || { echo "only $# pmem blocks"; return 1; }
+	first=$1
+	shift
+	middle=
+	while [ $# -gt 1 ]; do
+		middle="$middle $1"
+		shift
+	done
+	last=$1
+	set_state online_movable "$first" "$last" || return 1
+	use_impl N && block_zones $middle > /tmp/overlap.c || return 1
+	use_impl Y && block_zones $middle > /tmp/overlap.rust || return 1
+	sed 's/^/rust: /' /tmp/overlap.rust
+	status=0
+	diff /tmp/overlap.c /tmp/overlap.rust || status=1
+	for b in $middle; do
+		zone=$(cat $memory/$b/valid_zones)
+		expect_eq "$b default zone" "${zone%% *}" "$OVERLAP_ZONE" || status=1
+	done
+	set_state offline "$first" "$last" || return 1
+	return $status
+}
+
 # The blocks in three zones at once: the lowest two as kernel memory, the next three movable, the
 # rest as the policy says. KUnit's Rust-vs-C suite then runs on that state.
 mixed_zones() {
+	# shellcheck disable=SC2086
 	set -- $blocks
 	[ $# -ge 6 ] || { echo "only $# pmem blocks"; return 1; }
 	set_state online_kernel "$1" "$2" || return 1
@@ -177,13 +217,14 @@ back_to_devdax() {
 }
 
 zone_policy_scenario() {
-	if [ "${DIFFERENTIAL:-0}" = 1 ]; then ktap_plan 11; else ktap_plan 8; fi
+	if [ "${DIFFERENTIAL:-0}" = 1 ]; then ktap_plan 12; else ktap_plan 9; fi
 	ktap_test "zone_policy_rust parameter" parameter
 	ktap_test "pmem hot-added as offline system-ram" devdax_offline_system_ram
 	ktap_test "valid_zones identical under Rust and C" valid_zones_rust_equals_c
 	ktap_test "sysfs online: same zones under Rust and C" sysfs_online
 	ktap_test "sysfs online_kernel, online_movable: same zones" sysfs_online_kernel_and_movable
 	ktap_test "daxctl online-memory: same zones under Rust and C" daxctl_online
+	ktap_test "Normal and Movable overlapping: same valid_zones" zones_overlap
 	ktap_test "valid_zones identical again after the onlining" valid_zones_rust_equals_c
 	if [ "${DIFFERENTIAL:-0}" = 1 ]; then
 		ktap_test "pmem blocks online in Normal and Movable at once" mixed_zones
