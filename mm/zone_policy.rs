@@ -146,6 +146,7 @@ struct LiveZone(Option<NonNull<bindings::zone>>);
 
 impl LiveZone {
     /// Reads the field of the zone that `field` projects to, or 0 without a zone.
+    #[inline]
     fn read(&self, field: impl FnOnce(*const bindings::zone) -> *const c_ulong) -> u64 {
         self.0.map_or(0, |zone| {
             // SAFETY: `zone` is a zone (type invariant), and `field` projects to one of its
@@ -156,21 +157,25 @@ impl LiveZone {
 }
 
 impl ZoneView for LiveZone {
+    #[inline]
     fn start_pfn(&self) -> u64 {
         // SAFETY: `read()` passes a zone; this only takes the address of its field.
         self.read(|zone| unsafe { &raw const (*zone).zone_start_pfn })
     }
 
+    #[inline]
     fn spanned_pages(&self) -> u64 {
         // SAFETY: As in `start_pfn()`.
         self.read(|zone| unsafe { &raw const (*zone).spanned_pages })
     }
 
+    #[inline]
     fn present_pages(&self) -> u64 {
         // SAFETY: As in `start_pfn()`.
         self.read(|zone| unsafe { &raw const (*zone).present_pages })
     }
 
+    #[inline]
     fn present_early_pages(&self) -> u64 {
         // SAFETY: As in `start_pfn()`.
         self.read(|zone| unsafe { &raw const (*zone).present_early_pages })
@@ -217,6 +222,7 @@ impl LiveMemory {
 impl MemoryState for LiveMemory {
     type Zone = LiveZone;
 
+    #[inline]
     fn zone(&self, nid: i32, zid: usize) -> LiveZone {
         let pgdat = if nid == self.nid {
             self.pgdat

@@ -212,7 +212,7 @@ pub struct Request<'a> {
 }
 
 /// `zone_intersects()`: whether the zone spans any page of the range. Empty zones never do.
-#[inline]
+#[inline(always)]
 pub fn zone_intersects(zone: &impl ZoneView, start_pfn: u64, nr_pages: u64) -> bool {
     // zone_is_empty()
     let spanned_pages = zone.spanned_pages();
@@ -349,7 +349,7 @@ fn auto_movable_can_online_movable(
 
 /// `default_kernel_zone_for_pfn()`: the first zone below ZONE_NORMAL that intersects the range,
 /// else ZONE_NORMAL.
-#[inline]
+#[inline(always)]
 pub fn default_kernel_zone_for_pfn(
     state: &impl MemoryState,
     layout: &ZoneLayout,
@@ -443,7 +443,7 @@ fn auto_movable_zone_for_pfn(
 /// `default_zone_for_pfn()`: the zone the range already belongs to, if exactly one of the default
 /// kernel zone and ZONE_MOVABLE spans it; else ZONE_MOVABLE with `movable_node`, else the kernel
 /// zone.
-#[inline]
+#[inline(always)]
 fn default_zone_for_pfn(
     state: &impl MemoryState,
     layout: &ZoneLayout,
@@ -476,7 +476,7 @@ fn default_zone_for_pfn(
 
 /// `zone_for_pfn_range()`: the index of the zone of node `request.nid` that the range goes to;
 /// ZONE_DEVICE for device memory.
-#[inline]
+#[inline(always)]
 pub fn zone_for_pfn_range(
     state: &impl MemoryState,
     layout: &ZoneLayout,
