@@ -476,6 +476,56 @@ fn default_zone_for_pfn(
 
 /// `zone_for_pfn_range()`: the index of the zone of node `request.nid` that the range goes to;
 /// ZONE_DEVICE for device memory.
+///
+/// # Examples
+///
+/// A node whose ZONE_NORMAL spans 4 GiB to 7 GiB, with a hole at 5 GiB: a block onlined there
+/// joins Normal under contig-zones, and Movable under auto-movable, which the ratio allows.
+/// (This example runs on the host, in `tests/host/zone_policy`, with its explicit memory state.)
+///
+/// ```
+/// use zone_policy_host::decision::*;
+/// use zone_policy_host::Snapshot;
+///
+/// const GIB: u64 = 1 << 18; // in 4 KiB pages
+/// let layout = ZoneLayout { normal: 2, movable: 3, device: 4, nr_zones: 5, pages_per_section: 32768 };
+/// let mut state = Snapshot { pages_per_section: 32768, ..Snapshot::default() };
+/// let zone = |start_pfn, spanned_pages, present_pages| ZoneState {
+///     start_pfn,
+///     spanned_pages,
+///     present_pages,
+///     present_early_pages: present_pages,
+///     cma_pages: 0,
+/// };
+/// state.nodes.insert(
+///     0,
+///     vec![zone(1, 4095, 3998), zone(4096, 3 * GIB, 3 * GIB), zone(4 * GIB, 3 * GIB, 2 * GIB),
+///          ZoneState::default(), ZoneState::default()],
+/// );
+/// let policy = Policy {
+///     online_policy: OnlinePolicy::ContigZones,
+///     auto_movable_ratio: 301,
+///     auto_movable_numa_aware: true,
+///     movable_node_enabled: false,
+///     numa: true,
+///     cma: false,
+/// };
+/// let request = Request {
+///     online_type: OnlineType::Online,
+///     nid: 0,
+///     group: None,
+///     start_pfn: 5 * GIB,
+///     nr_pages: 32768,
+///     for_device: false,
+/// };
+/// assert_eq!(zone_for_pfn_range(&state, &layout, &policy, &request), layout.normal);
+///
+/// let auto_movable = Policy { online_policy: OnlinePolicy::AutoMovable, ..policy };
+/// assert_eq!(zone_for_pfn_range(&state, &layout, &auto_movable, &request), layout.movable);
+///
+/// let device = Request { for_device: true, ..request };
+/// assert_eq!(zone_for_pfn_range(&state, &layout, &policy, &device), layout.device);
+/// ```
 #[inline(always)]
 pub fn zone_for_pfn_range(
     state: &impl MemoryState,
