@@ -11,7 +11,6 @@
 //!
 //! C header: [`include/linux/memory_hotplug.h`](srctree/include/linux/memory_hotplug.h)
 
-use core::ffi::c_void;
 use core::ptr::{
     self,
     NonNull, //
@@ -21,7 +20,8 @@ use kernel::{
     bindings,
     ffi::{
         c_int,
-        c_ulong, //
+        c_ulong,
+        c_void, //
     },
     prelude::*, //
 };
@@ -366,8 +366,10 @@ fn online_type(online_type: bindings::mmop) -> OnlineType {
 /// # Safety
 ///
 /// `policy` points to a valid `struct mhp_online_policy`. As for the C function: `NODE_DATA(nid)`
-/// exists, and `group` is `NULL` or points to a registered memory group that stays registered
-/// during the call.
+/// exists, `group` is `NULL` or points to a registered memory group, and neither that group, nor
+/// the other dynamic groups, nor the memory sections of `group`'s unit are removed during the
+/// call. C assumes the same of its callers (`valid_zones_show()` holds no hotplug lock; memory
+/// and groups go away only once no memory block refers to them).
 #[export]
 pub unsafe extern "C" fn zone_for_pfn_range_rust(
     policy: *const bindings::mhp_online_policy,
@@ -396,7 +398,7 @@ pub unsafe extern "C" fn zone_for_pfn_range_rust(
     // SAFETY: `policy` is valid, by the function's contract.
     let policy = self::policy(unsafe { &*policy });
     let zid = decision::zone_for_pfn_range(&memory, &LAYOUT, &policy, &request);
-    // SAFETY: `memory.pgdat` is `NODE_DATA(nid)` and the decision returns a zone index of
-    // `LAYOUT`.
+    // SAFETY: `memory.pgdat` is `NODE_DATA(nid)`; the decision returns an index below
+    // `MAX_NR_ZONES`, as `for_device` is false (only that returns `LAYOUT.device`).
     unsafe { node_zone(memory.pgdat, zid) }
 }

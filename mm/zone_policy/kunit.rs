@@ -7,14 +7,14 @@
 //! [`POLICIES`]; any difference in the returned zone is a mismatch. The scenarios run the suites
 //! again after onlining memory into different zones, so the live state varies between runs.
 
-use core::ffi::c_void;
 use core::ptr;
 
 use kernel::{
     bindings,
     ffi::{
         c_int,
-        c_ulong, //
+        c_ulong,
+        c_void, //
     },
     prelude::*,
     time::{
@@ -103,21 +103,31 @@ impl Drop for PolicyOverride {
     }
 }
 
-/// `get_online_mems()` until dropped: no memory is onlined, offlined, added or removed meanwhile.
-struct OnlineMems;
+/// `lock_device_hotplug()` and `get_online_mems()` until dropped: no memory block is onlined or
+/// offlined, no memory is added or removed meanwhile. Onlining picks its zone under the device
+/// hotplug lock but before it takes `mem_hotplug_lock`, so the tests, which change the online
+/// policy for a while, need both.
+struct HotplugLock;
 
-impl OnlineMems {
+impl HotplugLock {
     fn get() -> Self {
-        // SAFETY: Called in process context, and `put_online_mems()` follows when dropped.
-        unsafe { bindings::get_online_mems() };
+        // SAFETY: Called in process context; the locks are taken in the kernel's order (device
+        // hotplug, then memory hotplug) and released in reverse when dropped.
+        unsafe {
+            bindings::lock_device_hotplug();
+            bindings::get_online_mems();
+        }
         Self
     }
 }
 
-impl Drop for OnlineMems {
+impl Drop for HotplugLock {
     fn drop(&mut self) {
-        // SAFETY: `get()` took the reference this puts.
-        unsafe { bindings::put_online_mems() };
+        // SAFETY: `get()` took both locks.
+        unsafe {
+            bindings::put_online_mems();
+            bindings::unlock_device_hotplug();
+        }
     }
 }
 
@@ -189,11 +199,12 @@ impl Decision {
     }
 }
 
-/// The index of `zone` among its node's zones, for messages.
+/// The index of `zone` among node `nid`'s zones, for messages; out of range if `zone` is not one
+/// of them (which a mismatch may be about), so no pointer arithmetic assumes it is.
 fn zone_index(nid: c_int, zone: *mut bindings::zone) -> isize {
-    // SAFETY: `nid` is a node of a decision, whose `NODE_DATA()` exists; `zone` is one of its zones,
-    // as both implementations return.
-    unsafe { zone.offset_from(node_zone(node_data(nid), 0)) }
+    // SAFETY: `nid` is the node of a decision, whose `NODE_DATA()` exists.
+    let first = unsafe { node_zone(node_data(nid), 0) };
+    ((zone as usize).wrapping_sub(first as usize) / core::mem::size_of::<bindings::zone>()) as isize
 }
 
 /// The comparisons made so far.
@@ -318,8 +329,8 @@ mod tests {
         let (start, end) = pluggable_pfns();
         let block = block_pages();
         let mut tally = Tally::default();
+        let lock = HotplugLock::get();
         let policies = PolicyOverride::new();
-        let mems = OnlineMems::get();
         for nid in online_nodes() {
             for start_pfn in (start..end).step_by(block) {
                 let d = Decision {
@@ -333,7 +344,7 @@ mod tests {
                 unsafe { tally.compare_all(&policies, d) };
             }
         }
-        drop((mems, policies));
+        drop((policies, lock));
         tally.report("every block of the pluggable space");
         assert!(end > start);
         assert!(tally.comparisons > 0);
@@ -353,14 +364,21 @@ mod tests {
             mem: *mut bindings::memory_block,
             arg: *mut c_void,
         ) -> c_int {
-            // SAFETY: by the function's contract.
-            let ((policies, tally), mem) =
-                unsafe { (&mut *arg.cast::<(PolicyOverride, Tally)>(), &*mem) };
+            // SAFETY: by the function's contract. The block is read field by field through the
+            // pointer: other CPUs write other fields of it (its device's reference count).
+            let ((policies, tally), nid, group, start_section_nr) = unsafe {
+                (
+                    &mut *arg.cast::<(PolicyOverride, Tally)>(),
+                    (*mem).nid,
+                    (*mem).group,
+                    (*mem).start_section_nr,
+                )
+            };
             let d = Decision {
                 online_type: bindings::mmop_MMOP_ONLINE,
-                nid: mem.nid,
-                group: mem.group,
-                start_pfn: (mem.start_section_nr << bindings::PFN_SECTION_SHIFT) as c_ulong,
+                nid,
+                group,
+                start_pfn: (start_section_nr << bindings::PFN_SECTION_SHIFT) as c_ulong,
                 nr_pages: block_pages(),
             };
             // SAFETY: the node of a memory block exists; its group (if any) stays registered while
@@ -369,14 +387,13 @@ mod tests {
             0
         }
 
+        let lock = HotplugLock::get();
         let mut walk = (PolicyOverride::new(), Tally::default());
-        let mems = OnlineMems::get();
         // SAFETY: `compare_block` matches `walk_memory_blocks_func_t` and gets `walk` as `arg`.
         let ret =
             unsafe { bindings::for_each_memory_block((&raw mut walk).cast(), Some(compare_block)) };
-        drop(mems);
         let (policies, tally) = walk;
-        drop(policies);
+        drop((policies, lock));
         tally.report("every memory block with its group");
         assert_eq!(ret, 0);
         assert!(tally.comparisons > 0);
@@ -396,8 +413,8 @@ mod tests {
                 DynamicGroup::register(nid, block)?,
                 DynamicGroup::register(nid, 8 * block)?,
             ];
+            let _lock = HotplugLock::get();
             let policies = PolicyOverride::new();
-            let _mems = OnlineMems::get();
             let end = (spanned_end() / block + 16) * block;
             for dynamic in &groups {
                 let group = dynamic.group();
@@ -542,16 +559,18 @@ mod bench {
 
         let mut agree = true;
         let mut timed = true;
+        let mut c_ns = KVec::with_capacity(ROUNDS, GFP_KERNEL)?;
+        let mut rust_ns = KVec::with_capacity(ROUNDS, GFP_KERNEL)?;
+        let lock = HotplugLock::get();
         let policies = PolicyOverride::new();
         let implementation = ImplementationOverride::new();
-        let mems = OnlineMems::get();
         for (name, policy) in [
             ("contig-zones", &POLICIES[0]),
             ("auto-movable", &POLICIES[9]),
         ] {
             policies.set(policy);
-            let mut c_ns = KVec::with_capacity(ROUNDS, GFP_KERNEL)?;
-            let mut rust_ns = KVec::with_capacity(ROUNDS, GFP_KERNEL)?;
+            c_ns.clear();
+            rust_ns.clear();
             for round in 0..ROUNDS {
                 // SAFETY: every decision is on an online node without a group.
                 let (c, rust) = unsafe {
@@ -584,7 +603,7 @@ mod bench {
             );
             timed &= c > 0 && rust > 0;
         }
-        drop((mems, implementation, policies));
+        drop((implementation, policies, lock));
         assert!(agree);
         assert!(timed);
         Ok(())
