@@ -137,6 +137,25 @@ fn node_online(nid: i32) -> bool {
         .is_some_and(|word| word & (1 << (nid % bits)) != 0)
 }
 
+/// The online nodes, lowest first (`for_each_online_node()`), from one read of
+/// `node_states[N_ONLINE]`.
+fn online_node_ids() -> impl Iterator<Item = i32> {
+    let bits = c_ulong::BITS as usize;
+    online_nodes()
+        .bits
+        .into_iter()
+        .enumerate()
+        .flat_map(move |(i, mut word)| {
+            core::iter::from_fn(move || {
+                (word != 0).then(|| {
+                    let bit = word.trailing_zeros() as usize;
+                    word &= word - 1;
+                    (i * bits + bit) as i32
+                })
+            })
+        })
+}
+
 /// A zone of the running kernel, or none (which reads as the empty zone).
 ///
 /// # Invariants
@@ -242,15 +261,8 @@ impl MemoryState for LiveMemory {
         LiveZone(NonNull::new(zone))
     }
 
-    fn for_each_online_node(&self, mut f: impl FnMut(i32)) {
-        // `for_each_online_node()`: the set bits of `node_states[N_ONLINE]`, lowest first.
-        for (i, &word) in online_nodes().bits.iter().enumerate() {
-            let mut word = word;
-            while word != 0 {
-                f((i * c_ulong::BITS as usize + word.trailing_zeros() as usize) as i32);
-                word &= word - 1;
-            }
-        }
+    fn for_each_online_node(&self, f: impl FnMut(i32)) {
+        online_node_ids().for_each(f);
     }
 
     fn for_each_dynamic_group(&self, f: impl FnMut(&MemoryGroup)) {

@@ -3,7 +3,7 @@
 //! KUnit: the Rust zone selection against the C one on the live zones, and what each costs.
 //!
 //! Both implementations are called with the same arguments, one after the other, while
-//! `get_online_mems()` keeps the zones from changing, under every online policy of
+//! [`HotplugLock`] keeps the zones from changing, under every online policy of
 //! [`POLICIES`]; any difference in the returned zone is a mismatch. The scenarios run the suites
 //! again after onlining memory into different zones, so the live state varies between runs.
 
@@ -29,8 +29,8 @@ use super::{
         ZoneView, //
     },
     node_data,
-    node_online,
     node_zone,
+    online_node_ids,
     LiveMemory, //
 };
 
@@ -294,15 +294,10 @@ fn pluggable_pfns() -> (c_ulong, c_ulong) {
     (start.div_ceil(block) * block, end / block * block)
 }
 
-/// The online nodes.
-fn online_nodes() -> impl Iterator<Item = c_int> {
-    (0..bindings::MAX_NUMNODES as c_int).filter(|&nid| node_online(nid))
-}
-
 /// The end of the highest zone span of any online node, in pfns.
 fn spanned_end() -> c_ulong {
     let mut end = 0;
-    for nid in online_nodes() {
+    for nid in online_node_ids() {
         // SAFETY: `nid` is online, so `NODE_DATA(nid)` exists.
         let memory = unsafe { LiveMemory::new(nid) };
         for zid in 0..bindings::zone_type___MAX_NR_ZONES as usize {
@@ -331,7 +326,7 @@ mod tests {
         let mut tally = Tally::default();
         let lock = HotplugLock::get();
         let policies = PolicyOverride::new();
-        for nid in online_nodes() {
+        for nid in online_node_ids() {
             for start_pfn in (start..end).step_by(block) {
                 let d = Decision {
                     online_type: bindings::mmop_MMOP_ONLINE,
@@ -406,7 +401,7 @@ mod tests {
     #[test]
     fn dynamic_memory_groups() -> Result {
         let block = block_pages();
-        let nid = online_nodes().next().ok_or(ENODEV)?;
+        let nid = online_node_ids().next().ok_or(ENODEV)?;
         let mut tally = Tally::default();
         {
             let groups = [
@@ -537,7 +532,7 @@ mod bench {
     #[test]
     fn ns_per_decision_rust_vs_c() -> Result {
         let block = block_pages();
-        let nid = online_nodes().next().ok_or(ENODEV)?;
+        let nid = online_node_ids().next().ok_or(ENODEV)?;
         // Every block up to 16 beyond the highest zone, every online type.
         let end = (spanned_end() / block + 16) * block;
         let mut decisions = KVec::new();

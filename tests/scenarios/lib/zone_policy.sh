@@ -95,17 +95,32 @@ devdax_offline_system_ram() {
 	block_zones $blocks
 }
 
+# block_zones_rust_equals_c NAME BLOCK...: block_zones of the blocks under C, then under Rust
+# (left selected), into /tmp/NAME.c and /tmp/NAME.rust, which must be identical.
+block_zones_rust_equals_c() {
+	name=$1
+	shift
+	use_impl N && block_zones "$@" > "/tmp/$name.c" || return 1
+	use_impl Y && block_zones "$@" > "/tmp/$name.rust" || return 1
+	diff "/tmp/$name.c" "/tmp/$name.rust"
+}
+
+# expect_default_zone ZONE BLOCK...: valid_zones of each block names ZONE first.
+expect_default_zone() {
+	zone=$1
+	shift
+	for b in "$@"; do
+		valid=$(cat $memory/$b/valid_zones)
+		expect_eq "$b default zone" "${valid%% *}" "$zone" || return 1
+	done
+}
+
 valid_zones_rust_equals_c() {
-	use_impl N && block_zones $(ls $memory | grep '^memory[0-9]') > /tmp/zones.c || return 1
-	use_impl Y && block_zones $(ls $memory | grep '^memory[0-9]') > /tmp/zones.rust || return 1
-	diff /tmp/zones.c /tmp/zones.rust || return 1
+	block_zones_rust_equals_c zones $(ls $memory | grep '^memory[0-9]') || return 1
 	offline=$(grep -c ' offline ' /tmp/zones.rust)
 	echo "$(wc -l < /tmp/zones.rust) memory blocks, $offline offline: valid_zones identical"
 	[ "$offline" -gt 0 ] || { echo "no offline block to decide about"; return 1; }
-	for b in $blocks; do
-		zone=$(cat $memory/$b/valid_zones)
-		expect_eq "$b default zone" "${zone%% *}" "$POLICY_ZONE" || return 1
-	done
+	expect_default_zone "$POLICY_ZONE" $blocks
 }
 
 # online_with IMPL HOW: onlines the pmem blocks with HOW ('sysfs STATE' or 'daxctl ARGS...') under
@@ -172,15 +187,10 @@ zones_overlap() {
 	done
 	last=$1
 	set_state online_movable "$first" "$last" || return 1
-	use_impl N && block_zones $middle > /tmp/overlap.c || return 1
-	use_impl Y && block_zones $middle > /tmp/overlap.rust || return 1
-	sed 's/^/rust: /' /tmp/overlap.rust
 	status=0
-	diff /tmp/overlap.c /tmp/overlap.rust || status=1
-	for b in $middle; do
-		zone=$(cat $memory/$b/valid_zones)
-		expect_eq "$b default zone" "${zone%% *}" "$OVERLAP_ZONE" || status=1
-	done
+	block_zones_rust_equals_c overlap $middle || status=1
+	sed 's/^/rust: /' /tmp/overlap.rust
+	expect_default_zone "$OVERLAP_ZONE" $middle || status=1
 	set_state offline "$first" "$last" || return 1
 	return $status
 }
@@ -197,7 +207,6 @@ mixed_zones() {
 	set_state online "$@" || return 1
 	block_zones $blocks
 	zones_summary
-	zone_pages Normal present >/dev/null
 	[ "$(zone_pages Movable present)" -gt 0 ] || { echo "nothing in Movable"; return 1; }
 }
 
