@@ -1,0 +1,182 @@
+#!/bin/sh
+# samples/rust/rust_zone_device.rs, the Rust platform driver over the safe ZONE_DEVICE API
+# (kernel::mm::memremap): ACPI devices with their range in _CRS, bind/unbind round trips, mmap of
+# the device memory, O_DIRECT into it, unbind while mapped and while pinned, bad ranges, binding
+# twice, many cycles with nothing leaked, module unload while bound, and e820_pmem bound through
+# driver_override. Each point checks kernel state: /proc/iomem, zoneinfo, vmstat, /dev, dmesg.
+#vm: --mem 6G --append "memmap=1G!5G memmap=512M\$6G" --acpi-table tests/vm/acpi/zone_device.dsl
+#vm: --file tests/scenarios/lib/zone_device.sh:/lib/zdrs/zone_device.sh
+. /lib/zdrs/ktap.sh
+. /lib/zdrs/zone_device.sh
+
+ktap_plan 13
+
+kmemleak_reset
+state_at_boot=$(zd_state)
+ktap_note "at boot: $state_at_boot"
+
+binds_both_devices() {
+	modprobe rust_zone_device || return 1
+	dmesg | grep 'rust_zone_device' | grep -v 'ZDRS0001:0[234]'
+	zd_bound ZDRS0001:00 && zd_bound ZDRS0001:01 || { echo "ZDRS0001:00/01 not bound"; return 1; }
+	zones_summary
+	# Both ranges, adjacent, from an empty Device zone.
+	expect_eq "Device zone spanned" "$(zone_pages Device spanned)" $((2 * ZD_RANGE_PAGES)) || return 1
+	iomem_owned 180000000 && iomem_owned 188000000 || { grep -B2 -A2 ZDRS /proc/iomem; return 1; }
+	grep -A1 'ZDRS0001:0[01]' /proc/iomem
+	[ -c /dev/zone_device0 ] && [ -c /dev/zone_device1 ] || { ls /dev; return 1; }
+	# Device memory is not System RAM.
+	expect_eq "MemTotal" "$(meminfo_kb MemTotal)" "$(echo "$state_at_boot" | awk '{ print $NF }')"
+}
+
+bad_ranges_refused() {
+	dmesg | grep 'ZDRS0001:0[234]'
+	for dev in ZDRS0001:02 ZDRS0001:03 ZDRS0001:04; do
+		! zd_bound $dev || { echo "$dev is bound"; return 1; }
+	done
+	dmesg | grep -q 'ZDRS0001:02: memremap: \[mem 0x190100000-0x1901fffff\] is not aligned to 0x200000 bytes' ||
+		{ echo "no alignment refusal for :02"; return 1; }
+	dmesg | grep -q 'ZDRS0001:03: \[mem 0x1a0000000-0x1a7ffffff\]: cannot claim it' ||
+		{ echo "no claim refusal for :03 (System RAM)"; return 1; }
+	dmesg | grep -q 'ZDRS0001:04: no memory range' || { echo "no refusal for :04"; return 1; }
+	# Nothing of theirs stays claimed.
+	! grep -q '19010.*rust_zone_device\|1a0000000-.*rust_zone_device' /proc/iomem
+}
+
+mmap_pattern() {
+	ktap_show zdmap pattern /dev/zone_device0 $((32 << 20))
+}
+
+mmap_beyond_range_refused() {
+	ktap_show zdmap toolong /dev/zone_device0 $((256 << 20))
+}
+
+odirect_into_mapping() {
+	# A block device to read from with O_DIRECT: the legacy pmem as a raw namespace.
+	modprobe -a nd_e820 nd_pmem || return 1
+	[ -b /dev/pmem0 ] || { echo "no /dev/pmem0"; return 1; }
+	dd if=/dev/urandom of=/dev/pmem0 bs=1M count=4 2>/dev/null || return 1
+	ktap_show zdmap odirect /dev/zone_device1 /dev/pmem0 $((4 << 20))
+}
+
+bind_twice_refused() {
+	before=$(zd_state)
+	if zd_bind ZDRS0001:01 2>/tmp/err; then
+		echo "binding a bound device succeeded"
+		return 1
+	fi
+	cat /tmp/err
+	zd_bound ZDRS0001:01 || { echo "ZDRS0001:01 lost its driver"; return 1; }
+	expect_eq "state" "$(zd_state)" "$before"
+}
+
+unbind_while_mapped() {
+	rm -f /tmp/ready /tmp/go
+	zdmap hold /dev/zone_device0 $((8 << 20)) /tmp/ready /tmp/go > /tmp/hold.out 2>&1 &
+	pid=$!
+	while [ ! -e /tmp/ready ]; do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	[ -e /tmp/ready ] || { cat /tmp/hold.out; return 1; }
+	zd_unbind ZDRS0001:00 || return 1
+	! zd_bound ZDRS0001:00 || { echo "still bound"; return 1; }
+	! iomem_owned 180000000 || { echo "range still claimed"; return 1; }
+	[ ! -e /dev/zone_device0 ] || { echo "/dev/zone_device0 still there"; return 1; }
+	touch /tmp/go
+	wait $pid
+	rc=$?
+	cat /tmp/hold.out
+	[ $rc -eq 0 ]
+}
+
+unbind_while_pinned() {
+	zd_bind ZDRS0001:00 || return 1
+	misc=$(zd_misc ZDRS0001:00)
+	echo "ZDRS0001:00 bound again: $misc"
+	iomem_owned 180000000 || { echo "not claimed after bind"; return 1; }
+	rm -f /tmp/ready
+	zdmap pin "$misc" /dev/pmem0 $((4 << 20)) /tmp/ready > /tmp/pin.out 2>&1 &
+	pid=$!
+	while [ ! -e /tmp/ready ]; do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	sleep 1
+	zd_unbind ZDRS0001:00 || return 1
+	wait $pid
+	rc=$?
+	cat /tmp/pin.out
+	dmesg | grep 'ZDRS0001:00' | tail -n 3
+	[ $rc -eq 0 ] || return 1
+	! iomem_owned 180000000 || { echo "range still claimed"; return 1; }
+	dmesg | tail -n 20 | grep -q 'ZDRS0001:00: \[mem 0x180000000-0x187ffffff\]: removed from ZONE_DEVICE'
+}
+
+mmap_after_rebind() {
+	zd_bind ZDRS0001:00 || return 1
+	misc=$(zd_misc ZDRS0001:00)
+	ktap_show zdmap pattern "$misc" $((8 << 20))
+}
+
+cycles() {
+	n=$(ktap_cycles 200)
+	zd_unbind ZDRS0001:00 || return 1
+	kmemleak_reset
+	before=$(zd_state)
+	i=0
+	while [ $i -lt "$n" ]; do
+		zd_bind ZDRS0001:00 || { echo "bind $i failed"; return 1; }
+		iomem_owned 180000000 || { echo "cycle $i: not claimed"; return 1; }
+		zd_unbind ZDRS0001:00 || { echo "unbind $i failed"; return 1; }
+		i=$((i + 1))
+	done
+	after=$(zd_state)
+	echo "$n bind/unbind cycles; before: $before"
+	echo "after: $after"
+	expect_eq "state after $n cycles" "$after" "$before" || return 1
+	sleep 6
+	leaks=$(kmemleak_count)
+	expect_eq "kmemleak suspects" "$leaks" 0 || { head -n 30 /sys/kernel/debug/kmemleak; return 1; }
+}
+
+module_unload_while_bound() {
+	zd_bind ZDRS0001:00 || return 1
+	zd_bound ZDRS0001:01 || { echo "ZDRS0001:01 not bound"; return 1; }
+	rmmod rust_zone_device || return 1
+	! grep -q rust_zone_device /proc/iomem || { echo "ranges still claimed"; return 1; }
+	! ls /dev | grep -q '^zone_device' || { echo "misc devices left"; return 1; }
+	expect_eq "memmap pages" "$(memmap_pages)" "$(echo "$state_at_boot" | awk '{ print $2 }')"
+}
+
+e820_pmem_driver_override() {
+	rmmod nd_pmem nd_e820 || return 1
+	[ -z "$(readlink /sys/bus/platform/devices/e820_pmem/driver)" ] || { echo "e820_pmem still bound"; return 1; }
+	modprobe rust_zone_device || return 1
+	echo rust_zone_device > /sys/bus/platform/devices/e820_pmem/driver_override
+	echo e820_pmem > /sys/bus/platform/drivers_probe
+	zd_bound e820_pmem || { dmesg | tail -n 5; echo "e820_pmem not bound"; return 1; }
+	iomem_owned 140000000 || { grep -A2 'Persistent' /proc/iomem; return 1; }
+	grep -A1 'Persistent Memory (legacy)' /proc/iomem
+	misc=$(zd_misc e820_pmem)
+	ktap_show zdmap pattern "$misc" $((8 << 20)) || return 1
+	zd_unbind e820_pmem || return 1
+	! iomem_owned 140000000 || { echo "legacy pmem still claimed"; return 1; }
+	echo > /sys/bus/platform/devices/e820_pmem/driver_override
+}
+
+nothing_leaked() {
+	rmmod rust_zone_device || return 1
+	sleep 6
+	leaks=$(kmemleak_count)
+	expect_eq "kmemleak suspects" "$leaks" 0 || { head -n 40 /sys/kernel/debug/kmemleak; return 1; }
+	expect_eq "memmap pages" "$(memmap_pages)" "$(echo "$state_at_boot" | awk '{ print $2 }')"
+}
+
+ktap_test binds_both_acpi_devices binds_both_devices
+ktap_test bad_ranges_refused_with_errno_and_dmesg bad_ranges_refused
+ktap_test mmap_write_read_pattern mmap_pattern
+ktap_test mmap_beyond_the_range_refused mmap_beyond_range_refused
+ktap_test odirect_read_into_the_mapping odirect_into_mapping
+ktap_test bind_twice_refused bind_twice_refused
+ktap_test unbind_while_mapped_revokes_with_sigbus unbind_while_mapped
+ktap_test unbind_while_pages_pinned_waits unbind_while_pinned
+ktap_test mmap_after_rebind mmap_after_rebind
+ktap_test bind_unbind_cycles_leave_no_trace cycles
+ktap_test module_unload_while_bound module_unload_while_bound
+ktap_test e820_pmem_through_driver_override e820_pmem_driver_override
+ktap_test nothing_leaked nothing_leaked

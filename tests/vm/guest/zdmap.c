@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zdmap: exercises a /dev/zone_deviceN mapping of samples/rust/rust_zone_device.rs in the test
+ * VM. Built statically on the host by tests/vm/mkinitramfs. Every command prints what it found
+ * and exits 0 only if it found what it should.
+ *
+ *   zdmap pattern DEV BYTES        map DEV, write a pattern to every page, read it back
+ *   zdmap odirect DEV FILE BYTES   map DEV, read BYTES of FILE with O_DIRECT into the mapping,
+ *                                  compare with a buffered read of FILE
+ *   zdmap hold DEV BYTES READY GO  map DEV, write the pattern, create READY, wait for GO to
+ *                                  exist, then touch the mapping: it must raise SIGBUS
+ *   zdmap pin DEV FILE BYTES READY map DEV, create READY, then read FILE with O_DIRECT into the
+ *                                  mapping until a read fails (the mapping was revoked)
+ *   zdmap toolong DEV BYTES        mmap of BYTES (more than the range) must fail with EINVAL
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PAGE 4096UL
+
+static sigjmp_buf fault_jmp;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(fault_jmp, 1);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: zdmap pattern|odirect|hold|pin|toolong DEV [FILE] BYTES [READY [GO]]\n");
+	exit(2);
+}
+
+static unsigned char *map_dev(const char *dev, size_t bytes)
+{
+	int fd = open(dev, O_RDWR);
+	void *p;
+
+	if (fd < 0) {
+		fprintf(stderr, "open %s: %s\n", dev, strerror(errno));
+		exit(1);
+	}
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "mmap %s (%zu bytes): %s\n", dev, bytes, strerror(errno));
+		exit(1);
+	}
+	close(fd);
+	return p;
+}
+
+static uint64_t pattern(size_t page, size_t word)
+{
+	return 0x5a5a000000000000ULL ^ ((uint64_t)page << 20) ^ word;
+}
+
+static int write_and_check(unsigned char *p, size_t bytes)
+{
+	size_t pages = bytes / PAGE, words = PAGE / sizeof(uint64_t), i, j;
+
+	for (i = 0; i < pages; i++)
+		for (j = 0; j < words; j++)
+			((uint64_t *)(p + i * PAGE))[j] = pattern(i, j);
+	for (i = 0; i < pages; i++)
+		for (j = 0; j < words; j++)
+			if (((uint64_t *)(p + i * PAGE))[j] != pattern(i, j)) {
+				printf("mismatch at page %zu word %zu\n", i, j);
+				return 1;
+			}
+	printf("pattern written and read back in %zu pages\n", pages);
+	return 0;
+}
+
+static void touch(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT, 0644);
+
+	if (fd >= 0)
+		close(fd);
+}
+
+static int cmd_odirect(const char *dev, const char *file, size_t bytes)
+{
+	unsigned char *p = map_dev(dev, bytes), *copy = malloc(bytes);
+	int fd = open(file, O_RDONLY | O_DIRECT);
+	ssize_t n;
+
+	if (fd < 0 || !copy) {
+		fprintf(stderr, "open %s O_DIRECT: %s\n", file, strerror(errno));
+		return 1;
+	}
+	memset(p, 0xee, bytes);
+	n = pread(fd, p, bytes, 0);
+	if (n != (ssize_t)bytes) {
+		fprintf(stderr, "O_DIRECT read into the mapping: %zd (%s)\n", n, strerror(errno));
+		return 1;
+	}
+	close(fd);
+	fd = open(file, O_RDONLY);
+	if (fd < 0 || pread(fd, copy, bytes, 0) != (ssize_t)bytes) {
+		fprintf(stderr, "buffered read of %s failed\n", file);
+		return 1;
+	}
+	if (memcmp(p, copy, bytes)) {
+		printf("the O_DIRECT data in the mapping differs from a buffered read\n");
+		return 1;
+	}
+	printf("O_DIRECT read %zu bytes into the device memory, same as a buffered read\n", bytes);
+	return 0;
+}
+
+static int cmd_hold(const char *dev, size_t bytes, const char *ready, const char *go)
+{
+	unsigned char *p = map_dev(dev, bytes);
+	volatile unsigned char *v = p;
+	struct stat st;
+
+	if (write_and_check(p, bytes))
+		return 1;
+	touch(ready);
+	while (stat(go, &st))
+		usleep(10000);
+	signal(SIGBUS, on_sigbus);
+	if (sigsetjmp(fault_jmp, 1)) {
+		printf("SIGBUS on access after the mapping was revoked\n");
+		return 0;
+	}
+	printf("read %#x after revocation: no SIGBUS\n", v[0]);
+	return 1;
+}
+
+static int cmd_pin(const char *dev, const char *file, size_t bytes, const char *ready)
+{
+	unsigned char *p = map_dev(dev, bytes);
+	int fd = open(file, O_RDONLY | O_DIRECT);
+	unsigned long reads = 0;
+
+	if (fd < 0) {
+		fprintf(stderr, "open %s O_DIRECT: %s\n", file, strerror(errno));
+		return 1;
+	}
+	signal(SIGBUS, on_sigbus);
+	if (sigsetjmp(fault_jmp, 1)) {
+		printf("SIGBUS after %lu O_DIRECT reads: the mapping was revoked\n", reads);
+		return 0;
+	}
+	touch(ready);
+	for (;;) {
+		ssize_t n = pread(fd, p, bytes, 0);
+
+		if (n != (ssize_t)bytes) {
+			printf("O_DIRECT read failed after %lu reads (%s): the mapping was revoked\n",
+			       reads, n < 0 ? strerror(errno) : "short read");
+			return 0;
+		}
+		reads++;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 4)
+		usage();
+	if (!strcmp(argv[1], "pattern") && argc == 4)
+		return write_and_check(map_dev(argv[2], strtoul(argv[3], NULL, 0)),
+				       strtoul(argv[3], NULL, 0));
+	if (!strcmp(argv[1], "odirect") && argc == 5)
+		return cmd_odirect(argv[2], argv[3], strtoul(argv[4], NULL, 0));
+	if (!strcmp(argv[1], "hold") && argc == 6)
+		return cmd_hold(argv[2], strtoul(argv[3], NULL, 0), argv[4], argv[5]);
+	if (!strcmp(argv[1], "pin") && argc == 6)
+		return cmd_pin(argv[2], argv[3], strtoul(argv[4], NULL, 0), argv[5]);
+	if (!strcmp(argv[1], "toolong") && argc == 4) {
+		int fd = open(argv[2], O_RDWR);
+		void *p = mmap(NULL, strtoul(argv[3], NULL, 0), PROT_READ, MAP_SHARED, fd, 0);
+
+		if (p != MAP_FAILED || errno != EINVAL) {
+			printf("mmap beyond the range: %s\n", p == MAP_FAILED ? strerror(errno) : "mapped");
+			return 1;
+		}
+		printf("mmap beyond the range: EINVAL\n");
+		return 0;
+	}
+	usage();
+	return 2;
+}
