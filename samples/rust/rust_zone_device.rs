@@ -170,7 +170,7 @@ impl RangeShared {
             if rounds % LOG_EVERY == 0 {
                 dev_warn!(
                     dev,
-                    "{}: {busy} page(s) still pinned (I/O in flight?): unbind waits for them\n",
+                    "{}: {busy} page(s) still in use (pinned for I/O?): unbind waits for them\n",
                     self.range
                 );
             }

@@ -9,7 +9,7 @@
 . /lib/zdrs/ktap.sh
 . /lib/zdrs/zone_device.sh
 
-ktap_plan 13
+ktap_plan 14
 
 kmemleak_reset
 state_at_boot=$(zd_state)
@@ -87,7 +87,7 @@ unbind_while_mapped() {
 	[ $rc -eq 0 ]
 }
 
-unbind_while_pinned() {
+unbind_during_odirect() {
 	zd_bind ZDRS0001:00 || return 1
 	misc=$(zd_misc ZDRS0001:00)
 	echo "ZDRS0001:00 bound again: $misc"
@@ -102,9 +102,38 @@ unbind_while_pinned() {
 	rc=$?
 	cat /tmp/pin.out
 	dmesg | grep 'ZDRS0001:00' | tail -n 3
+	if dmesg | tail -n 3 | grep -q 'still in use'; then
+		echo "the unbind waited for pages pinned by the O_DIRECT reads"
+	else
+		echo "no page was pinned at the moment of the unbind"
+	fi
 	[ $rc -eq 0 ] || return 1
 	! iomem_owned 180000000 || { echo "range still claimed"; return 1; }
 	dmesg | tail -n 20 | grep -q 'ZDRS0001:00: \[mem 0x180000000-0x187ffffff\]: removed from ZONE_DEVICE'
+}
+
+unbind_while_pages_referenced() {
+	zd_bind ZDRS0001:00 || return 1
+	misc=$(zd_misc ZDRS0001:00)
+	rm -f /tmp/ready /tmp/go /tmp/unbound
+	zdmap splice "$misc" $((1 << 20)) /tmp/ready /tmp/go > /tmp/splice.out 2>&1 &
+	pid=$!
+	while [ ! -e /tmp/ready ]; do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	[ -e /tmp/ready ] || { cat /tmp/splice.out; return 1; }
+	(zd_unbind ZDRS0001:00 && touch /tmp/unbound) &
+	unbinder=$!
+	sleep 3
+	dmesg | tail -n 2
+	[ ! -e /tmp/unbound ] || { echo "unbind returned while a pipe held the pages"; return 1; }
+	dmesg | tail -n 5 | grep -q 'ZDRS0001:00: .*: 256 page(s) still in use (pinned for I/O?): unbind waits for them' ||
+		{ echo "no log line about the pages in use"; return 1; }
+	touch /tmp/go
+	wait $pid || { cat /tmp/splice.out; return 1; }
+	wait $unbinder
+	cat /tmp/splice.out
+	[ -e /tmp/unbound ] || { echo "unbind did not finish"; return 1; }
+	! iomem_owned 180000000 || { echo "range still claimed"; return 1; }
+	dmesg | tail -n 1
 }
 
 mmap_after_rebind() {
@@ -137,25 +166,36 @@ cycles() {
 module_unload_while_bound() {
 	zd_bind ZDRS0001:00 || return 1
 	zd_bound ZDRS0001:01 || { echo "ZDRS0001:01 not bound"; return 1; }
+	before=$(memmap_pages)
 	rmmod rust_zone_device || return 1
 	! grep -q rust_zone_device /proc/iomem || { echo "ranges still claimed"; return 1; }
 	! ls /dev | grep -q '^zone_device' || { echo "misc devices left"; return 1; }
-	expect_eq "memmap pages" "$(memmap_pages)" "$(echo "$state_at_boot" | awk '{ print $2 }')"
+	# Both ranges' struct pages are freed (the raw pmem namespace keeps its own).
+	expect_eq "memmap pages freed" $((before - $(memmap_pages))) $((2 * ZD_RANGE_PAGES * 64 / 4096))
 }
 
 e820_pmem_driver_override() {
-	rmmod nd_pmem nd_e820 || return 1
-	[ -z "$(readlink /sys/bus/platform/devices/e820_pmem/driver)" ] || { echo "e820_pmem still bound"; return 1; }
+	# Take e820_pmem from the C nd_e820 (its namespace and pagemap go with it).
+	echo e820_pmem > /sys/bus/platform/drivers/e820_pmem/unbind || return 1
+	[ ! -e /sys/bus/platform/devices/e820_pmem/driver ] || { echo "e820_pmem still bound"; return 1; }
+	expect_eq "memmap pages without pmem" "$(memmap_pages)" "$(echo "$state_at_boot" | awk '{ print $2 }')" ||
+		return 1
+	# Loading the driver binds the ACPI devices again.
 	modprobe rust_zone_device || return 1
+	before=$(memmap_pages)
 	echo rust_zone_device > /sys/bus/platform/devices/e820_pmem/driver_override
 	echo e820_pmem > /sys/bus/platform/drivers_probe
 	zd_bound e820_pmem || { dmesg | tail -n 5; echo "e820_pmem not bound"; return 1; }
 	iomem_owned 140000000 || { grep -A2 'Persistent' /proc/iomem; return 1; }
 	grep -A1 'Persistent Memory (legacy)' /proc/iomem
+	dmesg | grep 'rust_zone_device e820_pmem' | tail -n 1
+	# 1 GiB: 262144 pages, whose struct pages take 4096 pages.
+	expect_eq "memmap pages added" $(($(memmap_pages) - before)) 4096 || return 1
 	misc=$(zd_misc e820_pmem)
 	ktap_show zdmap pattern "$misc" $((8 << 20)) || return 1
 	zd_unbind e820_pmem || return 1
 	! iomem_owned 140000000 || { echo "legacy pmem still claimed"; return 1; }
+	expect_eq "memmap pages after unbind" "$(memmap_pages)" "$before" || return 1
 	echo > /sys/bus/platform/devices/e820_pmem/driver_override
 }
 
@@ -174,7 +214,8 @@ ktap_test mmap_beyond_the_range_refused mmap_beyond_range_refused
 ktap_test odirect_read_into_the_mapping odirect_into_mapping
 ktap_test bind_twice_refused bind_twice_refused
 ktap_test unbind_while_mapped_revokes_with_sigbus unbind_while_mapped
-ktap_test unbind_while_pages_pinned_waits unbind_while_pinned
+ktap_test unbind_during_odirect_io_completes unbind_during_odirect
+ktap_test unbind_waits_while_pages_are_referenced unbind_while_pages_referenced
 ktap_test mmap_after_rebind mmap_after_rebind
 ktap_test bind_unbind_cycles_leave_no_trace cycles
 ktap_test module_unload_while_bound module_unload_while_bound

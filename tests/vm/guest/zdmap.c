@@ -11,6 +11,10 @@
  *                                  exist, then touch the mapping: it must raise SIGBUS
  *   zdmap pin DEV FILE BYTES READY map DEV, create READY, then read FILE with O_DIRECT into the
  *                                  mapping until a read fails (the mapping was revoked)
+ *   zdmap splice DEV BYTES READY GO
+ *                                  map DEV, vmsplice the mapping into a pipe (the pipe holds
+ *                                  references to the pages), create READY, wait for GO to exist,
+ *                                  then close the pipe (dropping the references)
  *   zdmap toolong DEV BYTES        mmap of BYTES (more than the range) must fail with EINVAL
  */
 #define _GNU_SOURCE
@@ -24,6 +28,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define PAGE 4096UL
@@ -38,7 +43,7 @@ static void on_sigbus(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: zdmap pattern|odirect|hold|pin|toolong DEV [FILE] BYTES [READY [GO]]\n");
+	fprintf(stderr, "usage: zdmap pattern|odirect|hold|pin|splice|toolong DEV [FILE] BYTES [READY [GO]]\n");
 	exit(2);
 }
 
@@ -168,6 +173,35 @@ static int cmd_pin(const char *dev, const char *file, size_t bytes, const char *
 	}
 }
 
+static int cmd_splice(const char *dev, size_t bytes, const char *ready, const char *go)
+{
+	unsigned char *p = map_dev(dev, bytes);
+	struct iovec iov = { .iov_base = p, .iov_len = bytes };
+	struct stat st;
+	int fds[2];
+	ssize_t n;
+
+	memset(p, 0x3c, bytes);
+	if (pipe(fds) || fcntl(fds[1], F_SETPIPE_SZ, (int)bytes) < (int)bytes) {
+		fprintf(stderr, "pipe of %zu bytes: %s\n", bytes, strerror(errno));
+		return 1;
+	}
+	n = vmsplice(fds[1], &iov, 1, 0);
+	if (n != (ssize_t)bytes) {
+		fprintf(stderr, "vmsplice: %zd (%s)\n", n, strerror(errno));
+		return 1;
+	}
+	printf("the pipe holds references to %zu pages of the mapping\n", bytes / PAGE);
+	fflush(stdout);
+	touch(ready);
+	while (stat(go, &st))
+		usleep(10000);
+	close(fds[0]);
+	close(fds[1]);
+	printf("pipe closed: the references are dropped\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 4)
@@ -181,6 +215,8 @@ int main(int argc, char **argv)
 		return cmd_hold(argv[2], strtoul(argv[3], NULL, 0), argv[4], argv[5]);
 	if (!strcmp(argv[1], "pin") && argc == 6)
 		return cmd_pin(argv[2], argv[3], strtoul(argv[4], NULL, 0), argv[5]);
+	if (!strcmp(argv[1], "splice") && argc == 6)
+		return cmd_splice(argv[2], strtoul(argv[3], NULL, 0), argv[4], argv[5]);
 	if (!strcmp(argv[1], "toolong") && argc == 4) {
 		int fd = open(argv[2], O_RDWR);
 		void *p = mmap(NULL, strtoul(argv[3], NULL, 0), PROT_READ, MAP_SHARED, fd, 0);
