@@ -9,7 +9,7 @@
 . /lib/zdrs/ktap.sh
 . /lib/zdrs/zone_device.sh
 
-ktap_plan 14
+ktap_plan 15
 
 kmemleak_reset
 state_at_boot=$(zd_state)
@@ -163,9 +163,28 @@ cycles() {
 	expect_eq "kmemleak suspects" "$leaks" 0 || { head -n 30 /sys/kernel/debug/kmemleak; return 1; }
 }
 
-module_unload_while_bound() {
+module_unload_refused_while_mapped() {
 	zd_bind ZDRS0001:00 || return 1
-	zd_bound ZDRS0001:01 || { echo "ZDRS0001:01 not bound"; return 1; }
+	misc=$(zd_misc ZDRS0001:00)
+	rm -f /tmp/ready /tmp/go
+	zdmap keep "$misc" $((4 << 20)) /tmp/ready /tmp/go > /tmp/keep.out 2>&1 &
+	pid=$!
+	while [ ! -e /tmp/ready ]; do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	[ -e /tmp/ready ] || { cat /tmp/keep.out; return 1; }
+	before=$(zd_state)
+	if rmmod rust_zone_device 2>/tmp/err; then
+		echo "rmmod succeeded while a process maps the device memory"
+		return 1
+	fi
+	cat /tmp/err
+	expect_eq "state" "$(zd_state)" "$before" || return 1
+	touch /tmp/go
+	wait $pid || { cat /tmp/keep.out; return 1; }
+	cat /tmp/keep.out
+}
+
+module_unload_while_bound() {
+	zd_bound ZDRS0001:00 && zd_bound ZDRS0001:01 || { echo "ZDRS0001:01 not bound"; return 1; }
 	before=$(memmap_pages)
 	rmmod rust_zone_device || return 1
 	! grep -q rust_zone_device /proc/iomem || { echo "ranges still claimed"; return 1; }
@@ -218,6 +237,7 @@ ktap_test unbind_during_odirect_io_completes unbind_during_odirect
 ktap_test unbind_waits_while_pages_are_referenced unbind_while_pages_referenced
 ktap_test mmap_after_rebind mmap_after_rebind
 ktap_test bind_unbind_cycles_leave_no_trace cycles
+ktap_test module_unload_refused_while_mapped module_unload_refused_while_mapped
 ktap_test module_unload_while_bound module_unload_while_bound
 ktap_test e820_pmem_through_driver_override e820_pmem_driver_override
 ktap_test nothing_leaked nothing_leaked

@@ -565,7 +565,9 @@ fn validate(dev: Option<&Device>, config: &Config) -> Result {
 /// let region = memremap::free_mem_region(0x400_0000, c"doctest private memory")?;
 /// let pagemap = Pagemap::new(Config::private::<Gpu>().range(region.range())?)?;
 /// assert_eq!(pagemap.memory_type(), MemoryType::Private);
-/// assert_eq!(pagemap.nr_pages(), 0x400_0000 >> kernel::page::PAGE_SHIFT);
+/// // The region is rounded up to whole memory sections.
+/// assert!(region.range().size() >= 0x400_0000);
+/// assert_eq!(pagemap.nr_pages(), region.range().nr_pages());
 ///
 /// // The pages are in ZONE_DEVICE and can be looked up by frame number.
 /// let pfn = region.range().start_pfn();
@@ -1052,8 +1054,9 @@ impl Drop for FreeMemRegion {
 }
 
 #[cfg(CONFIG_GET_FREE_REGION)]
-/// Reserves `size` bytes of free physical address space, named `name` in /proc/iomem, for
-/// device-private memory (C's `request_free_mem_region()`); [`ERANGE`] when there is none.
+/// Reserves at least `size` bytes of free physical address space, named `name` in /proc/iomem,
+/// for device-private memory (C's `request_free_mem_region()`, which rounds the size up to whole
+/// memory sections, 128 MiB on x86-64); [`ERANGE`] when there is none.
 pub fn free_mem_region(size: ResourceSize, name: &'static CStr) -> Result<FreeMemRegion> {
     // SAFETY: `iomem_resource` is the root of the iomem tree; `name` lives forever.
     let res = from_err_ptr(unsafe {

@@ -9,6 +9,7 @@
  *                                  compare with a buffered read of FILE
  *   zdmap hold DEV BYTES READY GO  map DEV, write the pattern, create READY, wait for GO to
  *                                  exist, then touch the mapping: it must raise SIGBUS
+ *   zdmap keep DEV BYTES READY GO  like hold, but the pattern must still be there after GO
  *   zdmap pin DEV FILE BYTES READY map DEV, create READY, then read FILE with O_DIRECT into the
  *                                  mapping until a read fails (the mapping was revoked)
  *   zdmap splice DEV BYTES READY GO
@@ -43,7 +44,7 @@ static void on_sigbus(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: zdmap pattern|odirect|hold|pin|splice|toolong DEV [FILE] BYTES [READY [GO]]\n");
+	fprintf(stderr, "usage: zdmap pattern|odirect|hold|keep|pin|splice|toolong DEV [FILE] BYTES [READY [GO]]\n");
 	exit(2);
 }
 
@@ -122,6 +123,26 @@ static int cmd_odirect(const char *dev, const char *file, size_t bytes)
 		return 1;
 	}
 	printf("O_DIRECT read %zu bytes into the device memory, same as a buffered read\n", bytes);
+	return 0;
+}
+
+static int cmd_keep(const char *dev, size_t bytes, const char *ready, const char *go)
+{
+	unsigned char *p = map_dev(dev, bytes);
+	size_t i, words = bytes / sizeof(uint64_t);
+	struct stat st;
+
+	if (write_and_check(p, bytes))
+		return 1;
+	touch(ready);
+	while (stat(go, &st))
+		usleep(10000);
+	for (i = 0; i < words; i++)
+		if (((uint64_t *)p)[i] != pattern(i / (PAGE / sizeof(uint64_t)), i % (PAGE / sizeof(uint64_t)))) {
+			printf("the pattern changed at word %zu\n", i);
+			return 1;
+		}
+	printf("the mapping still holds the pattern\n");
 	return 0;
 }
 
@@ -213,6 +234,8 @@ int main(int argc, char **argv)
 		return cmd_odirect(argv[2], argv[3], strtoul(argv[4], NULL, 0));
 	if (!strcmp(argv[1], "hold") && argc == 6)
 		return cmd_hold(argv[2], strtoul(argv[3], NULL, 0), argv[4], argv[5]);
+	if (!strcmp(argv[1], "keep") && argc == 6)
+		return cmd_keep(argv[2], strtoul(argv[3], NULL, 0), argv[4], argv[5]);
 	if (!strcmp(argv[1], "pin") && argc == 6)
 		return cmd_pin(argv[2], argv[3], strtoul(argv[4], NULL, 0), argv[5]);
 	if (!strcmp(argv[1], "splice") && argc == 6)
