@@ -26,7 +26,8 @@
 //! ```
 //!
 //! For each range it claims the range in /proc/iomem (`rust_zone_device`), hot-adds it as
-//! generic device memory (the node's `Device` zone in /proc/zoneinfo grows) and registers a misc
+//! generic device memory (with compound struct pages of the order the `vmemmap_shift` parameter
+//! gives) (the node's `Device` zone in /proc/zoneinfo grows) and registers a misc
 //! device `/dev/zone_deviceN` whose `mmap` maps the range's pages into the process. Those are real
 //! `ZONE_DEVICE` pages: `O_DIRECT` I/O into the mapping pins them like any page.
 //!
@@ -43,7 +44,6 @@ use kernel::{
     bindings,
     device::Core,
     fs::File,
-    io::resource::Region,
     miscdevice::{
         MiscDevice,
         MiscDeviceOptions,
@@ -123,17 +123,10 @@ impl Drop for MiscName {
     }
 }
 
-/// The live part of a range: the mapping and the claim, until the device unbinds.
-struct Live {
-    pagemap: Pagemap,
-    // Released after the pagemap is gone (fields drop in order).
-    _region: Region,
-}
-
 /// What a range's open files share with the driver.
 struct RangeState {
-    /// [`None`] once the device unbound.
-    live: Option<Live>,
+    /// The memory (and its claim, which the pagemap keeps); [`None`] once the device unbound.
+    pagemap: Option<Pagemap>,
     /// The address spaces (`struct address_space`) of the open files, with the file they belong
     /// to, so that unbinding can zap every user mapping.
     mappings: KVec<(usize, usize)>,
@@ -151,19 +144,23 @@ impl RangeShared {
     /// removes the memory and releases the range.
     fn revoke(&self, dev: &kernel::device::Device) {
         const LOG_EVERY: u32 = 500;
-        let Some(live) = self.state.lock().live.take() else {
+        let Some(pagemap) = self.state.lock().pagemap.take() else {
             return;
         };
         let mut rounds = 0u32;
         loop {
             // Zap again each round: a process may have been inside `mmap` (its mapping not yet
             // visible to the zap) while the range was revoked.
-            for &(_, mapping) in self.state.lock().mappings.iter() {
-                // SAFETY: `mapping` belongs to a file that is open (its `release` removes it
-                // from the list under the lock), so the address space lives.
+            // The lock is held across the zaps: it keeps the files, and so their address spaces,
+            // open (their `release` takes it to leave the list).
+            let state = self.state.lock();
+            for &(_, mapping) in state.mappings.iter() {
+                // SAFETY: `mapping` belongs to a file that is open (see above), so the address
+                // space lives.
                 unsafe { bindings::unmap_mapping_range(mapping as *mut _, 0, 0, 1) };
             }
-            let busy = live.pagemap.busy_pages();
+            drop(state);
+            let busy = pagemap.busy_pages();
             if busy == 0 {
                 break;
             }
@@ -178,7 +175,7 @@ impl RangeShared {
             // SAFETY: Unbinding runs in process context and may sleep.
             unsafe { bindings::msleep(20) };
         }
-        drop(live);
+        drop(pagemap);
         dev_info!(dev, "{}: removed from ZONE_DEVICE, released\n", self.range);
     }
 }
@@ -211,12 +208,15 @@ impl MiscDevice for RangeFile {
     type Ptr = KBox<Self>;
 
     fn open(file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
-        // SAFETY: Every registration of `RangeFile` is the `misc` field of a `RangeDevice`, which
-        // lives while the misc device can be opened (it deregisters before it goes).
+        // SAFETY: Every registration of `RangeFile` is the `misc` field of a `RangeDevice`, so
+        // the containing object is computed within it.
         let device = unsafe {
-            &*kernel::container_of!(core::ptr::from_ref(misc).cast_mut(), RangeDevice, misc)
+            kernel::container_of!(core::ptr::from_ref(misc).cast_mut(), RangeDevice, misc)
         };
-        let shared = device.shared.clone();
+        // SAFETY: The `RangeDevice` lives while its misc device can be opened (it deregisters
+        // before it goes), and its `shared` is initialized before the misc device is registered
+        // (see `add_range`). Only that field is read: the rest may be borrowed mutably meanwhile.
+        let shared = unsafe { &*core::ptr::addr_of!((*device).shared) }.clone();
         let file_key = file.as_ptr() as usize;
         // SAFETY: `file` is being opened; its `f_mapping` is set and lives while it is open.
         let mapping = unsafe { (*file.as_ptr()).f_mapping } as usize;
@@ -241,7 +241,7 @@ impl MiscDevice for RangeFile {
 
     fn mmap(this: &RangeFile, _file: &File, vma: &VmaNew) -> Result {
         let state = this.shared.state.lock();
-        let live = state.live.as_ref().ok_or(ENODEV)?;
+        let pagemap = state.pagemap.as_ref().ok_or(ENODEV)?;
         // SAFETY: The vma is being set up by this `mmap` call; its page offset is set.
         let pgoff = unsafe { (*vma.as_ptr()).vm_pgoff };
         let pages = (vma.end() - vma.start()) >> PAGE_SHIFT;
@@ -256,10 +256,7 @@ impl MiscDevice for RangeFile {
         vma.set_dontexpand();
         let vma = vma.set_mixedmap();
         for i in 0..pages {
-            let page = live
-                .pagemap
-                .page(range.start_pfn() + pgoff + i)
-                .ok_or(EINVAL)?;
+            let page = pagemap.page(range.start_pfn() + pgoff + i).ok_or(EINVAL)?;
             vma.vm_insert_page(vma.start() + i * PAGE_SIZE, &page)?;
         }
         Ok(())
@@ -315,14 +312,17 @@ impl ZoneDeviceDriver {
                 .inspect_err(|_| {
                 dev_err!(dev, "{range}: cannot claim it, in use (see /proc/iomem)\n");
             })?;
-        let pagemap = Pagemap::for_device(dev, Config::generic().range(range)?)?;
+        let shift = module_parameters::vmemmap_shift.value();
+        let config = Config::generic().region(region)?.vmemmap_shift(shift);
+        let pagemap = Pagemap::for_device(dev, config)?;
         let name = MiscName::take().inspect_err(|_| {
             dev_err!(dev, "{range}: no free misc device name\n");
         })?;
         dev_info!(
             dev,
-            "{range}: {} pages of {} memory in ZONE_DEVICE of node {}, /dev/{}\n",
+            "{range}: {} pages (order-{} folios) of {} memory in ZONE_DEVICE of node {}, /dev/{}\n",
             pagemap.nr_pages(),
+            pagemap.vmemmap_shift(),
             pagemap.memory_type().name(),
             pagemap.node(),
             name.name().to_str().unwrap_or("?")
@@ -331,10 +331,7 @@ impl ZoneDeviceDriver {
             pin_init!(RangeShared {
                 range,
                 state <- new_mutex!(RangeState {
-                    live: Some(Live {
-                        pagemap,
-                        _region: region,
-                    }),
+                    pagemap: Some(pagemap),
                     mappings: KVec::new(),
                 }),
             }),
@@ -342,11 +339,12 @@ impl ZoneDeviceDriver {
         )?;
         let options = MiscDeviceOptions { name: name.name() };
         KBox::pin_init(
+            // The misc device last: once registered, it can be opened, which reads `shared`.
             try_pin_init!(RangeDevice {
-                misc <- MiscDeviceRegistration::register(options),
                 shared,
                 pdev: pdev.into(),
                 _name: name,
+                misc <- MiscDeviceRegistration::register(options),
             }),
             GFP_KERNEL,
         )
@@ -377,4 +375,10 @@ kernel::module_platform_driver! {
     authors: ["zone-device-rs developers"],
     description: "Hot-adds device memory into ZONE_DEVICE on bind, removes it on unbind",
     license: "GPL",
+    params: {
+        vmemmap_shift: u32 {
+            default: 0,
+            description: "Order of the compound struct pages of each range (0: base pages, 9: 2 MiB)",
+        },
+    },
 }

@@ -9,7 +9,7 @@
 . /lib/zdrs/ktap.sh
 . /lib/zdrs/zone_device.sh
 
-ktap_plan 15
+ktap_plan 16
 
 kmemleak_reset
 state_at_boot=$(zd_state)
@@ -218,6 +218,31 @@ e820_pmem_driver_override() {
 	echo > /sys/bus/platform/devices/e820_pmem/driver_override
 }
 
+compound_struct_pages() {
+	rmmod rust_zone_device || return 1
+	# An order beyond the largest folio is refused on every device, with one line each.
+	modprobe rust_zone_device vmemmap_shift=40 || return 1
+	! zd_bound ZDRS0001:00 || { echo "bound with vmemmap_shift=40"; return 1; }
+	dmesg | grep -q 'ZDRS0001:00: memremap: vmemmap_shift 40 exceeds the largest folio order' ||
+		{ echo "no refusal in dmesg"; return 1; }
+	rmmod rust_zone_device || return 1
+	# 2 MiB folios: 512 struct pages each, mapped page by page.
+	modprobe rust_zone_device vmemmap_shift=9 || return 1
+	zd_bound ZDRS0001:00 || { echo "not bound with vmemmap_shift=9"; return 1; }
+	dmesg | grep 'ZDRS0001:00: .*order-9 folios' | tail -n 1
+	misc=$(zd_misc ZDRS0001:00)
+	ktap_show zdmap pattern "$misc" $((8 << 20)) || return 1
+	rm -f /tmp/ready /tmp/go
+	zdmap hold "$misc" $((4 << 20)) /tmp/ready /tmp/go > /tmp/hold.out 2>&1 &
+	pid=$!
+	while [ ! -e /tmp/ready ]; do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	zd_unbind ZDRS0001:00 || return 1
+	touch /tmp/go
+	wait $pid || { cat /tmp/hold.out; return 1; }
+	cat /tmp/hold.out
+	! iomem_owned 180000000 || { echo "range still claimed"; return 1; }
+}
+
 nothing_leaked() {
 	rmmod rust_zone_device || return 1
 	sleep 6
@@ -240,4 +265,5 @@ ktap_test bind_unbind_cycles_leave_no_trace cycles
 ktap_test module_unload_refused_while_mapped module_unload_refused_while_mapped
 ktap_test module_unload_while_bound module_unload_while_bound
 ktap_test e820_pmem_through_driver_override e820_pmem_driver_override
+ktap_test compound_struct_pages compound_struct_pages
 ktap_test nothing_leaked nothing_leaked

@@ -265,6 +265,12 @@ impl PrivateFault<'_> {
 /// last reference to a page is dropped, the driver gets the page back
 /// ([`PrivateOps::folio_free`]). The address of the operations table is the pagemap's `owner`,
 /// which HMM's migration helpers compare.
+///
+/// # Context
+///
+/// `folio_free` runs where the last reference is dropped, which may be atomic context: it must
+/// not sleep. `migrate_to_ram` runs in the fault, with the page locked and the process's
+/// `mmap_lock` held; returning `Ok` without migrating the page makes the CPU fault again.
 #[vtable]
 pub trait PrivateOps: 'static {
     /// Called when the last reference to a device-private page is dropped: the device may reuse
@@ -321,18 +327,34 @@ impl<T: PrivateOps> PrivateOpsTable<T> {
     }
 }
 
+/// A claim on a physical range that a [`Pagemap`] keeps until its memory is gone.
+enum Claim {
+    /// A range claimed with [`request_mem_region`].
+    Region(#[expect(dead_code, reason = "held until the pagemap is gone")] Region),
+    /// Free address space for device-private memory.
+    #[cfg(CONFIG_GET_FREE_REGION)]
+    Free(#[expect(dead_code, reason = "held until the pagemap is gone")] FreeMemRegion),
+}
+
 /// What a [`Pagemap`] maps: its memory type, its ranges, its struct-page layout and node.
+///
+/// Ranges come with their claim ([`Config::region`], `Config::free_region`), which the
+/// [`Pagemap`] keeps until it has removed the memory: safe code cannot hot-add a range that it
+/// does not own. [`Config::range`] adds a bare range, for callers that own it otherwise.
 ///
 /// # Examples
 ///
 /// ```
 /// use kernel::mm::memremap::{Config, MemoryType, PhysRange};
 ///
-/// let config = Config::generic()
-///     .range(PhysRange::new(0x1_4000_0000, 0x800_0000))?
-///     .range(PhysRange::new(0x1_5000_0000, 0x800_0000))?
-///     .vmemmap_shift(9)
-///     .node(0);
+/// // SAFETY: The configuration is only inspected, never mapped.
+/// let config = unsafe {
+///     Config::generic()
+///         .range(PhysRange::new(0x1_4000_0000, 0x800_0000))?
+///         .range(PhysRange::new(0x1_5000_0000, 0x800_0000))?
+/// }
+/// .vmemmap_shift(9)
+/// .node(0);
 /// assert_eq!(config.memory_type(), MemoryType::Generic);
 /// assert_eq!(config.ranges().len(), 2);
 /// # Ok::<(), Error>(())
@@ -341,6 +363,7 @@ pub struct Config {
     memory_type: MemoryType,
     ops: Option<&'static bindings::dev_pagemap_ops>,
     ranges: KVec<PhysRange>,
+    claims: KVec<Claim>,
     vmemmap_shift: u32,
     node: Option<u32>,
 }
@@ -351,6 +374,7 @@ impl Config {
             memory_type,
             ops,
             ranges: KVec::new(),
+            claims: KVec::new(),
             vmemmap_shift: 0,
             node: None,
         }
@@ -362,13 +386,37 @@ impl Config {
     }
 
     /// Device memory the CPU cannot address ([`MemoryType::Private`]), with the operations `T`.
-    /// Such a range needs no memory behind it: [`free_mem_region`] finds one.
+    /// Such a range needs no memory behind it: `free_mem_region()` finds one.
     pub fn private<T: PrivateOps>() -> Self {
         Self::with_type(MemoryType::Private, Some(&PrivateOpsTable::<T>::VTABLE))
     }
 
-    /// Adds a physical range.
-    pub fn range(mut self, range: PhysRange) -> Result<Self> {
+    /// Adds the range of `region`, claimed with [`request_mem_region`]; the [`Pagemap`] releases
+    /// it after removing the memory.
+    pub fn region(mut self, region: Region) -> Result<Self> {
+        let range = PhysRange::new(region.start(), region.size());
+        self.claims.push(Claim::Region(region), GFP_KERNEL)?;
+        self.ranges.push(range, GFP_KERNEL)?;
+        Ok(self)
+    }
+
+    /// Adds the range of `region`, free address space for device-private memory; the [`Pagemap`]
+    /// releases it after removing the memory.
+    #[cfg(CONFIG_GET_FREE_REGION)]
+    pub fn free_region(mut self, region: FreeMemRegion) -> Result<Self> {
+        let range = region.range();
+        self.claims.push(Claim::Free(region), GFP_KERNEL)?;
+        self.ranges.push(range, GFP_KERNEL)?;
+        Ok(self)
+    }
+
+    /// Adds a bare physical range.
+    ///
+    /// # Safety
+    ///
+    /// Nothing else uses `range` while a [`Pagemap`] made from this configuration maps it: the
+    /// caller owns it (as with [`Config::region`]) until the [`Pagemap`] is dropped.
+    pub unsafe fn range(mut self, range: PhysRange) -> Result<Self> {
         self.ranges.push(range, GFP_KERNEL)?;
         Ok(self)
     }
@@ -409,7 +457,7 @@ fn refuse(dev: Option<&Device>, err: Error, args: fmt::Arguments<'_>) -> Error {
 
 /// Checks `config` as `memremap_pages()` would, without its `WARN`s: every refusal comes back as
 /// an error code with one line in the kernel log.
-fn validate(dev: Option<&Device>, config: &Config) -> Result {
+fn validate(dev: Option<&Device>, config: &Config, node: c_int) -> Result {
     let private = config.memory_type == MemoryType::Private;
     if private && !cfg!(CONFIG_DEVICE_PRIVATE) {
         return Err(refuse(
@@ -420,6 +468,15 @@ fn validate(dev: Option<&Device>, config: &Config) -> Result {
     }
     if config.ranges.is_empty() {
         return Err(refuse(dev, EINVAL, format_args!("no range to map")));
+    }
+    if private && config.vmemmap_shift != 0 {
+        // Device-private pages are handed out one by one (`zone_device_page_init()` of order 0),
+        // which would break compound struct pages.
+        return Err(refuse(
+            dev,
+            EINVAL,
+            format_args!("device-private memory takes no vmemmap_shift"),
+        ));
     }
     if config.vmemmap_shift > bindings::MAX_FOLIO_ORDER {
         return Err(refuse(
@@ -485,11 +542,11 @@ fn validate(dev: Option<&Device>, config: &Config) -> Result {
                 format_args!("{range} overlaps System RAM"),
             ));
         }
-        // Pagemaps are aligned to `compat_align` (the arch code refuses less), so looking at the
-        // first page of every such block finds any pagemap that overlaps the range.
-        let step = (compat_align >> PAGE_SHIFT) as usize;
+        // Pagemaps are aligned to subsections (the arch code refuses less), so looking at the
+        // first page of every subsection finds any pagemap that overlaps the range.
         let first = range.start_pfn();
-        for pfn in (first..first + range.nr_pages()).step_by(step.max(1)) {
+        let step = bindings::PAGES_PER_SUBSECTION as usize;
+        for pfn in (first..first + range.nr_pages()).step_by(step) {
             if let Some(other) = get_dev_pagemap(pfn) {
                 return Err(refuse(
                     dev,
@@ -502,15 +559,19 @@ fn validate(dev: Option<&Device>, config: &Config) -> Result {
             }
         }
     }
-    if let Some(node) = config.node {
-        // SAFETY: `node_online()` reads the node state bitmap; the node is below MAX_NUMNODES.
-        if node >= bindings::MAX_NUMNODES || !unsafe { bindings::node_online(node as c_int) } {
-            return Err(refuse(
-                dev,
-                EINVAL,
-                format_args!("node {node} is not online"),
-            ));
-        }
+    // `NUMA_NO_NODE` lets C pick the node of the CPU; any other node must be online, since
+    // `pagemap_range()` adds the memory to `NODE_DATA(node)`.
+    if node != bindings::NUMA_NO_NODE
+        && (node < 0
+            || node >= bindings::MAX_NUMNODES as c_int
+            // SAFETY: `node_online()` reads the node state bitmap; `node` is in its bounds.
+            || !unsafe { bindings::node_online(node) })
+    {
+        return Err(refuse(
+            dev,
+            EINVAL,
+            format_args!("node {node} is not online"),
+        ));
     }
     Ok(())
 }
@@ -518,9 +579,8 @@ fn validate(dev: Option<&Device>, config: &Config) -> Result {
 /// Device memory mapped into `ZONE_DEVICE` (C's `struct dev_pagemap` after `memremap_pages()`).
 ///
 /// Creating a [`Pagemap`] hot-adds its ranges: struct pages, in the node's `Device` zone, and for
-/// CPU-addressable memory a linear mapping. Dropping it removes them again (`memunmap_pages()`).
-/// The physical range itself stays the caller's: claim it first (`request_mem_region()`, see
-/// [`kernel::io::resource`]) and release it after the [`Pagemap`] is gone.
+/// CPU-addressable memory a linear mapping. Dropping it removes them again (`memunmap_pages()`)
+/// and then releases the claims on the ranges that came with the [`Config`].
 ///
 /// # Blocking on drop
 ///
@@ -530,6 +590,8 @@ fn validate(dev: Option<&Device>, config: &Config) -> Result {
 /// until every page handed out ([`Pagemap::alloc_private_page`]) is freed. It also waits for every
 /// [`PagemapRef`] to be dropped. While it waits it logs, every ten seconds, how many pages are
 /// still in use. Zap the user mappings of the memory (`unmap_mapping_range()`) before dropping it.
+/// A long-term pin (`FOLL_LONGTERM`: io_uring fixed buffers, RDMA) keeps it waiting until the pin
+/// goes; a [`PrivatePage`] that is leaked (`core::mem::forget`) keeps it waiting for ever.
 ///
 /// # Invariants
 ///
@@ -563,33 +625,37 @@ fn validate(dev: Option<&Device>, config: &Config) -> Result {
 /// }
 ///
 /// let region = memremap::free_mem_region(0x400_0000, c"doctest private memory")?;
-/// let pagemap = Pagemap::new(Config::private::<Gpu>().range(region.range())?)?;
-/// assert_eq!(pagemap.memory_type(), MemoryType::Private);
 /// // The region is rounded up to whole memory sections.
-/// assert!(region.range().size() >= 0x400_0000);
-/// assert_eq!(pagemap.nr_pages(), region.range().nr_pages());
+/// let range = region.range();
+/// assert!(range.size() >= 0x400_0000);
+/// let mut pagemap = Pagemap::new(Config::private::<Gpu>().free_region(region)?)?;
+/// assert_eq!(pagemap.memory_type(), MemoryType::Private);
+/// assert_eq!(pagemap.nr_pages(), range.nr_pages());
 ///
 /// // The pages are in ZONE_DEVICE and can be looked up by frame number.
-/// let pfn = region.range().start_pfn();
+/// let pfn = range.start_pfn();
 /// let found = memremap::get_dev_pagemap(pfn).ok_or(ENOENT)?;
 /// assert!(found.is(&pagemap));
+/// assert_eq!(found.range(0), Some(range));
 /// drop(found);
 ///
-/// // A page handed out and freed comes back through `folio_free`.
+/// // A page handed out and freed comes back through `folio_free`, and can be handed out again.
 /// let page = pagemap.alloc_private_page(pfn + 1)?;
 /// assert_eq!(page.pfn(), pfn + 1);
-/// assert!(pagemap.alloc_private_page(pfn + 1).is_err());
 /// drop(page);
 /// assert_eq!(FREED.load(Ordering::Relaxed), 1);
+/// drop(pagemap.alloc_private_page(pfn + 1)?);
+/// assert_eq!(FREED.load(Ordering::Relaxed), 2);
 ///
-/// // Dropping the mapping removes the pages; then the region can go.
+/// // Dropping the mapping removes the pages and releases the region.
 /// drop(pagemap);
 /// assert!(memremap::get_dev_pagemap(pfn).is_none());
-/// drop(region);
 /// # Ok::<(), Error>(())
 /// ```
 pub struct Pagemap {
     storage: KVec<Opaque<bindings::dev_pagemap>>,
+    // Dropped after `memunmap_pages()` (in `Drop::drop`), so the ranges stay claimed while mapped.
+    _claims: KVec<Claim>,
     ranges: KVec<PhysRange>,
     memory_type: MemoryType,
     vmemmap_shift: u32,
@@ -601,7 +667,8 @@ pub struct Pagemap {
 unsafe impl Send for Pagemap {}
 
 // SAFETY: The `&self` methods only read the ranges, which no one changes while the mapping lives,
-// and the struct pages, whose C accessors are safe to call concurrently.
+// and the reference counts of struct pages (atomic reads); handing out pages, which changes
+// struct pages, takes `&mut self`.
 unsafe impl Sync for Pagemap {}
 
 impl Pagemap {
@@ -642,12 +709,17 @@ impl Pagemap {
     /// const SZ_2M: u64 = 0x20_0000;
     /// let region = memremap::free_mem_region(2 * SZ_2M, c"doctest refusals")?;
     /// let r = region.range();
-    /// let at = |start, size| Config::private::<Dev>().range(PhysRange::new(start, size));
+    /// let at = |start, size| {
+    ///     // SAFETY: Every range either lies in `region`, which this test holds to its end, or is
+    ///     // refused before anything is mapped.
+    ///     unsafe { Config::private::<Dev>().range(PhysRange::new(start, size)) }
+    /// };
     ///
     /// assert_eq!(Pagemap::new(Config::private::<Dev>()).err(), Some(EINVAL)); // No range.
     /// assert_eq!(Pagemap::new(at(r.start(), 0)?).err(), Some(EINVAL)); // Empty.
     /// assert_eq!(Pagemap::new(at(r.start() + 0x1000, SZ_2M)?).err(), Some(EINVAL)); // Unaligned.
-    /// let twice = at(r.start(), SZ_2M)?.range(PhysRange::new(r.start(), SZ_2M))?;
+    /// // SAFETY: Refused before anything is mapped.
+    /// let twice = unsafe { at(r.start(), SZ_2M)?.range(PhysRange::new(r.start(), SZ_2M))? };
     /// assert_eq!(Pagemap::new(twice).err(), Some(EINVAL)); // Overlapping itself.
     /// assert_eq!(Pagemap::new(at(r.start(), SZ_2M)?.vmemmap_shift(40)).err(), Some(EINVAL));
     /// let no_node = at(r.start(), SZ_2M)?.node(bindings::MAX_NUMNODES);
@@ -708,11 +780,12 @@ impl Pagemap {
     /// }
     ///
     /// let region = memremap::free_mem_region(0x200_0000, c"doctest devres memory")?;
-    /// let pfn = region.range().start_pfn();
+    /// let range = region.range();
     /// let device = faux::Registration::new(c"zone-device-doctest", None)?;
     /// let dev: &Device<Bound> = device.as_ref().as_ref();
-    /// let pagemap = Pagemap::register(dev, Config::private::<Accel>().range(region.range())?)?;
-    /// assert!(pagemap.access(dev)?.ranges() == [region.range()]);
+    /// let pagemap = Pagemap::register(dev, Config::private::<Accel>().free_region(region)?)?;
+    /// assert!(pagemap.access(dev)?.ranges() == [range]);
+    /// let pfn = range.start_pfn();
     /// assert!(memremap::get_dev_pagemap(pfn).is_some());
     ///
     /// // Unbinding (here: removing the device) removes the memory.
@@ -727,8 +800,10 @@ impl Pagemap {
     }
 
     fn create(dev: Option<&Device>, config: Config, default_node: c_int) -> Result<Self> {
-        validate(dev, &config)?;
-        let node = config.node.map_or(default_node, |n| n as c_int);
+        let node = config
+            .node
+            .map_or(default_node, |n| c_int::try_from(n).unwrap_or(c_int::MAX));
+        validate(dev, &config, node)?;
 
         // `struct dev_pagemap` ends with its first range; the others follow it.
         let extra = (config.ranges.len() - 1) * size_of::<bindings::range>();
@@ -765,6 +840,7 @@ impl Pagemap {
         // INVARIANT: `memremap_pages()` accepted `storage`, which is not resized from here on.
         Ok(Self {
             storage,
+            _claims: config.claims,
             ranges: config.ranges,
             memory_type: config.memory_type,
             vmemmap_shift: config.vmemmap_shift,
@@ -858,9 +934,14 @@ impl Pagemap {
 
     /// Hands out the free device-private page at `pfn` (C's `zone_device_page_init()`): its
     /// reference count becomes one, and dropping the returned page frees it through
-    /// [`PrivateOps::folio_free`]. [`EINVAL`] for memory that is not device-private or a `pfn`
-    /// outside the mapping, [`EBUSY`] for a page in use.
-    pub fn alloc_private_page(&self, pfn: usize) -> Result<PrivatePage<'_>> {
+    /// [`PrivateOps::folio_free`] before the drop returns. [`EINVAL`] for memory that is not
+    /// device-private or a `pfn` outside the mapping, [`EBUSY`] for a page in use.
+    ///
+    /// It borrows the pagemap mutably, so one page is out at a time: the reference count tells
+    /// whether a page is free only while nobody else hands out or frees pages of the mapping.
+    /// (A driver that hands out many pages at once keeps track of its free pages itself, which
+    /// this API does not offer yet.)
+    pub fn alloc_private_page(&mut self, pfn: usize) -> Result<PrivatePage<'_>> {
         if self.memory_type != MemoryType::Private || !self.contains_pfn(pfn) {
             return Err(EINVAL);
         }
@@ -971,10 +1052,13 @@ impl PagemapRef {
         MemoryType::from_raw(unsafe { (*self.pgmap.as_ptr()).type_ })
     }
 
-    /// Returns the number of ranges.
+    /// Returns the number of ranges mapped so far: `memremap_pages()` publishes a pagemap before
+    /// it has mapped every range, so this can grow while the pagemap is being set up.
     pub fn nr_ranges(&self) -> usize {
-        // SAFETY: By the type invariant, the pagemap is live; `nr_range` does not change then.
-        unsafe { (*self.pgmap.as_ptr()).nr_range }.max(0) as usize
+        // SAFETY: By the type invariant, the pagemap is live. C may be increasing `nr_range`
+        // while it maps the ranges, hence a volatile read of the `int`, which is never torn.
+        let nr = unsafe { core::ptr::addr_of!((*self.pgmap.as_ptr()).nr_range).read_volatile() };
+        nr.max(0) as usize
     }
 
     /// Returns range `index`, or [`None`] past the last one.
@@ -1010,7 +1094,6 @@ pub fn get_dev_pagemap(pfn: usize) -> Option<PagemapRef> {
     Some(PagemapRef { pgmap })
 }
 
-#[cfg(CONFIG_GET_FREE_REGION)]
 /// A range of physical address space with nothing behind it, reserved in the iomem tree (C's
 /// `request_free_mem_region()`), for device-private memory ([`Config::private`]). Dropping it
 /// releases the range.
@@ -1019,6 +1102,7 @@ pub fn get_dev_pagemap(pfn: usize) -> Option<PagemapRef> {
 ///
 /// `range` is the range of a busy resource that `request_free_mem_region()` returned, not yet
 /// released.
+#[cfg(CONFIG_GET_FREE_REGION)]
 pub struct FreeMemRegion {
     range: PhysRange,
 }
@@ -1053,10 +1137,10 @@ impl Drop for FreeMemRegion {
     }
 }
 
-#[cfg(CONFIG_GET_FREE_REGION)]
 /// Reserves at least `size` bytes of free physical address space, named `name` in /proc/iomem,
 /// for device-private memory (C's `request_free_mem_region()`, which rounds the size up to whole
 /// memory sections, 128 MiB on x86-64); [`ERANGE`] when there is none.
+#[cfg(CONFIG_GET_FREE_REGION)]
 pub fn free_mem_region(size: ResourceSize, name: &'static CStr) -> Result<FreeMemRegion> {
     // SAFETY: `iomem_resource` is the root of the iomem tree; `name` lives forever.
     let res = from_err_ptr(unsafe {
