@@ -126,17 +126,34 @@ static int cmd_odirect(const char *dev, const char *file, size_t bytes)
 	return 0;
 }
 
-static int cmd_keep(const char *dev, size_t bytes, const char *ready, const char *go)
+/* Waits until the file GO exists. */
+static void wait_for(const char *go)
 {
-	unsigned char *p = map_dev(dev, bytes);
-	size_t i, words = bytes / sizeof(uint64_t);
 	struct stat st;
 
-	if (write_and_check(p, bytes))
-		return 1;
-	touch(ready);
 	while (stat(go, &st))
 		usleep(10000);
+}
+
+/* Maps DEV, writes the pattern, creates READY and waits for GO; NULL if the pattern failed. */
+static unsigned char *map_and_wait(const char *dev, size_t bytes, const char *ready, const char *go)
+{
+	unsigned char *p = map_dev(dev, bytes);
+
+	if (write_and_check(p, bytes))
+		return NULL;
+	touch(ready);
+	wait_for(go);
+	return p;
+}
+
+static int cmd_keep(const char *dev, size_t bytes, const char *ready, const char *go)
+{
+	unsigned char *p = map_and_wait(dev, bytes, ready, go);
+	size_t i, words = bytes / sizeof(uint64_t);
+
+	if (!p)
+		return 1;
 	for (i = 0; i < words; i++)
 		if (((uint64_t *)p)[i] != pattern(i / (PAGE / sizeof(uint64_t)), i % (PAGE / sizeof(uint64_t)))) {
 			printf("the pattern changed at word %zu\n", i);
@@ -148,15 +165,10 @@ static int cmd_keep(const char *dev, size_t bytes, const char *ready, const char
 
 static int cmd_hold(const char *dev, size_t bytes, const char *ready, const char *go)
 {
-	unsigned char *p = map_dev(dev, bytes);
-	volatile unsigned char *v = p;
-	struct stat st;
+	volatile unsigned char *v = map_and_wait(dev, bytes, ready, go);
 
-	if (write_and_check(p, bytes))
+	if (!v)
 		return 1;
-	touch(ready);
-	while (stat(go, &st))
-		usleep(10000);
 	signal(SIGBUS, on_sigbus);
 	if (sigsetjmp(fault_jmp, 1)) {
 		printf("SIGBUS on access after the mapping was revoked\n");
@@ -198,7 +210,6 @@ static int cmd_splice(const char *dev, size_t bytes, const char *ready, const ch
 {
 	unsigned char *p = map_dev(dev, bytes);
 	struct iovec iov = { .iov_base = p, .iov_len = bytes };
-	struct stat st;
 	int fds[2];
 	ssize_t n;
 
@@ -215,8 +226,7 @@ static int cmd_splice(const char *dev, size_t bytes, const char *ready, const ch
 	printf("the pipe holds references to %zu pages of the mapping\n", bytes / PAGE);
 	fflush(stdout);
 	touch(ready);
-	while (stat(go, &st))
-		usleep(10000);
+	wait_for(go);
 	close(fds[0]);
 	close(fds[1]);
 	printf("pipe closed: the references are dropped\n");
