@@ -29,7 +29,9 @@
 //! generic device memory (with compound struct pages of the order the `vmemmap_shift` parameter
 //! gives) (the node's `Device` zone in /proc/zoneinfo grows) and registers a misc
 //! device `/dev/zone_deviceN` whose `mmap` maps the range's pages into the process. Those are real
-//! `ZONE_DEVICE` pages: `O_DIRECT` I/O into the mapping pins them like any page.
+//! `ZONE_DEVICE` pages: `O_DIRECT` I/O into the mapping pins them like any page. The misc device's
+//! sysfs attributes (`/sys/class/misc/zone_deviceN/{range,pages,node,type,folio_order}`) show the
+//! range.
 //!
 //! Unbinding revokes every user mapping (a later access gets `SIGBUS`), waits for pages pinned
 //! by I/O to be released (logging while it waits), removes the memory and releases the range.
@@ -43,6 +45,7 @@ use kernel::{
     acpi,
     bindings,
     device::Core,
+    error::to_result,
     fs::File,
     miscdevice::{
         MiscDevice,
@@ -132,11 +135,98 @@ struct RangeState {
     mappings: KVec<(usize, usize)>,
 }
 
+/// What the sysfs attributes of a range show; fixed while the range is bound.
+struct RangeInfo {
+    pages: usize,
+    node: u32,
+    memory_type: &'static str,
+    folio_order: u32,
+}
+
 #[pin_data]
 struct RangeShared {
     range: PhysRange,
+    info: RangeInfo,
     #[pin]
     state: Mutex<RangeState>,
+}
+
+/// A read-only `struct device_attribute` of `/sys/class/misc/zone_deviceN`, in a static.
+#[repr(transparent)]
+struct StaticAttr(bindings::device_attribute);
+
+// SAFETY: The attributes are never written after their constant initialization; C only reads
+// them.
+unsafe impl Sync for StaticAttr {}
+
+impl StaticAttr {
+    const fn new(name: &'static CStr) -> Self {
+        let mut attr: bindings::device_attribute = pin_init::zeroed();
+        attr.attr.name = kernel::str::as_char_ptr_in_const_context(name);
+        attr.attr.mode = 0o444;
+        attr.__bindgen_anon_1.show = Some(attr_show);
+        Self(attr)
+    }
+}
+
+/// The attributes of each range, in the order [`attr_text`] knows them.
+static ATTRS: [StaticAttr; 5] = [
+    StaticAttr::new(c"range"),
+    StaticAttr::new(c"pages"),
+    StaticAttr::new(c"node"),
+    StaticAttr::new(c"type"),
+    StaticAttr::new(c"folio_order"),
+];
+
+/// The text of attribute `index` of [`ATTRS`] for `shared`.
+fn attr_text(shared: &RangeShared, index: usize) -> Result<CString> {
+    let info = &shared.info;
+    let start = shared.range.start();
+    let end = shared.range.end().ok_or(EINVAL)?;
+    match index {
+        0 => CString::try_from_fmt(fmt!("{start:#x}-{end:#x}\n")),
+        1 => CString::try_from_fmt(fmt!("{}\n", info.pages)),
+        2 => CString::try_from_fmt(fmt!("{}\n", info.node)),
+        3 => CString::try_from_fmt(fmt!("{}\n", info.memory_type)),
+        4 => CString::try_from_fmt(fmt!("{}\n", info.folio_order)),
+        _ => Err(EINVAL),
+    }
+}
+
+/// `show` of every attribute in [`ATTRS`].
+///
+/// # Safety
+///
+/// C calls it with `dev`, the device of a misc device this driver registered, one of [`ATTRS`]
+/// as `attr` and a buffer of `PAGE_SIZE` bytes.
+unsafe extern "C" fn attr_show(
+    dev: *mut bindings::device,
+    attr: *mut bindings::device_attribute,
+    buf: *mut kernel::ffi::c_char,
+) -> isize {
+    // SAFETY: `misc_register()` sets the driver data of the misc device's `struct device` to its
+    // `struct miscdevice`.
+    let misc =
+        unsafe { bindings::dev_get_drvdata(dev) }.cast::<MiscDeviceRegistration<RangeFile>>();
+    // SAFETY: The `struct miscdevice` is the `misc` field of a `RangeDevice` (the registration is
+    // a transparent wrapper around it), so the containing object is computed within it.
+    let device = unsafe { kernel::container_of!(misc, RangeDevice, misc) };
+    // SAFETY: The `RangeDevice` lives while its misc device exists, and sysfs drains every `show`
+    // before the device goes; `shared` is initialized before the misc device is registered.
+    let shared = unsafe { &*core::ptr::addr_of!((*device).shared) };
+    let Some(index) = ATTRS.iter().position(|a| core::ptr::eq(&a.0, attr)) else {
+        return EINVAL.to_errno() as isize;
+    };
+    match attr_text(shared, index) {
+        Ok(text) => {
+            let bytes = text.to_bytes();
+            let len = bytes.len().min(PAGE_SIZE - 1);
+            // SAFETY: `buf` has room for `PAGE_SIZE` bytes and does not overlap `text`.
+            unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.cast::<u8>(), len) };
+            len as isize
+        }
+        Err(e) => e.to_errno() as isize,
+    }
 }
 
 impl RangeShared {
@@ -327,9 +417,16 @@ impl ZoneDeviceDriver {
             pagemap.node(),
             name.name().to_str().unwrap_or("?")
         );
+        let info = RangeInfo {
+            pages: pagemap.nr_pages(),
+            node: pagemap.node(),
+            memory_type: pagemap.memory_type().name(),
+            folio_order: pagemap.vmemmap_shift(),
+        };
         let shared = Arc::pin_init(
             pin_init!(RangeShared {
                 range,
+                info,
                 state <- new_mutex!(RangeState {
                     pagemap: Some(pagemap),
                     mappings: KVec::new(),
@@ -338,7 +435,7 @@ impl ZoneDeviceDriver {
             GFP_KERNEL,
         )?;
         let options = MiscDeviceOptions { name: name.name() };
-        KBox::pin_init(
+        let device = KBox::pin_init(
             // The misc device last: once registered, it can be opened, which reads `shared`.
             try_pin_init!(RangeDevice {
                 shared,
@@ -347,7 +444,15 @@ impl ZoneDeviceDriver {
                 misc <- MiscDeviceRegistration::register(options),
             }),
             GFP_KERNEL,
-        )
+        )?;
+        // SAFETY: The misc device is registered, so its `this_device` is set.
+        let this_device = unsafe { (*device.misc.as_raw()).this_device };
+        for attr in ATTRS.iter() {
+            // SAFETY: `this_device` is live; the attribute is a static whose `show` reads only the
+            // `RangeDevice` around the misc device. Its file goes with the device.
+            to_result(unsafe { bindings::device_create_file(this_device, &attr.0) })?;
+        }
+        Ok(device)
     }
 }
 

@@ -17,6 +17,9 @@ bind() {
 	zones_summary
 	grep -B1 ' : rust_zone_device$' /proc/iomem
 	ls -l /dev/zone_device*
+	for attr in range pages node type folio_order; do
+		echo "/sys/class/misc/zone_device0/$attr: $(cat /sys/class/misc/zone_device0/$attr)"
+	done
 	expect_eq "Device zone spanned" "$(zone_pages Device spanned)" $((2 * ZD_RANGE_PAGES))
 }
 

@@ -25,6 +25,16 @@ binds_both_devices() {
 	iomem_owned 180000000 && iomem_owned 188000000 || { grep -B2 -A2 ZDRS /proc/iomem; return 1; }
 	grep -A1 'ZDRS0001:0[01]' /proc/iomem
 	[ -c /dev/zone_device0 ] && [ -c /dev/zone_device1 ] || { ls /dev; return 1; }
+	# Each range's attributes, on its misc device.
+	for attr in range pages node type folio_order; do
+		echo "zone_device1/$attr: $(cat /sys/class/misc/zone_device1/$attr)"
+	done
+	expect_eq "zone_device0 range" "$(cat /sys/class/misc/zone_device0/range)" 0x180000000-0x187ffffff &&
+		expect_eq "zone_device1 range" "$(cat /sys/class/misc/zone_device1/range)" 0x188000000-0x18fffffff &&
+		expect_eq "pages" "$(cat /sys/class/misc/zone_device0/pages)" "$ZD_RANGE_PAGES" &&
+		expect_eq "node" "$(cat /sys/class/misc/zone_device0/node)" 0 &&
+		expect_eq "type" "$(cat /sys/class/misc/zone_device0/type)" generic &&
+		expect_eq "folio_order" "$(cat /sys/class/misc/zone_device0/folio_order)" 0 || return 1
 	# Device memory is not System RAM.
 	expect_eq "MemTotal" "$(meminfo_kb MemTotal)" "$(echo "$state_at_boot" | awk '{ print $NF }')"
 }
@@ -231,6 +241,7 @@ compound_struct_pages() {
 	zd_bound ZDRS0001:00 || { echo "not bound with vmemmap_shift=9"; return 1; }
 	dmesg | grep 'ZDRS0001:00: .*order-9 folios' | tail -n 1
 	misc=$(zd_misc ZDRS0001:00)
+	expect_eq "folio_order" "$(cat /sys/class/misc/${misc#/dev/}/folio_order)" 9 || return 1
 	ktap_show zdmap pattern "$misc" $((8 << 20)) || return 1
 	rm -f /tmp/ready /tmp/go
 	zdmap hold "$misc" $((4 << 20)) /tmp/ready /tmp/go > /tmp/hold.out 2>&1 &

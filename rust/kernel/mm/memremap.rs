@@ -650,6 +650,23 @@ fn validate(dev: Option<&Device>, config: &Config, node: c_int) -> Result {
 /// // Dropping the mapping removes the pages and releases the region.
 /// drop(pagemap);
 /// assert!(memremap::get_dev_pagemap(pfn).is_none());
+///
+/// // One pagemap over two ranges.
+/// let (a, b) = (
+///     memremap::free_mem_region(0x200_0000, c"doctest range a")?,
+///     memremap::free_mem_region(0x200_0000, c"doctest range b")?,
+/// );
+/// let (range_a, range_b) = (a.range(), b.range());
+/// let pagemap = Pagemap::new(Config::private::<Gpu>().free_region(a)?.free_region(b)?)?;
+/// assert_eq!(pagemap.ranges(), [range_a, range_b]);
+/// assert_eq!(pagemap.nr_pages(), range_a.nr_pages() + range_b.nr_pages());
+/// let found = memremap::get_dev_pagemap(range_b.start_pfn()).ok_or(ENOENT)?;
+/// assert!(found.is(&pagemap));
+/// assert_eq!((found.nr_ranges(), found.range(1)), (2, Some(range_b)));
+/// drop(found);
+/// drop(pagemap);
+/// assert!(memremap::get_dev_pagemap(range_a.start_pfn()).is_none());
+/// assert!(memremap::get_dev_pagemap(range_b.start_pfn()).is_none());
 /// # Ok::<(), Error>(())
 /// ```
 pub struct Pagemap {
