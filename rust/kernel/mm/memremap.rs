@@ -913,7 +913,8 @@ impl Pagemap {
 
     /// Returns the page at frame `pfn` of CPU-addressable memory, for example to map it to a
     /// process (`vm_insert_page()`) or to read and write it; [`None`] if `pfn` is not in this
-    /// mapping or the memory is device-private.
+    /// mapping or the memory is device-private. With compound struct pages
+    /// ([`Config::vmemmap_shift`]) it may be a tail page: C's page functions act on its folio.
     pub fn page(&self, pfn: usize) -> Option<BorrowedPage<'_>> {
         if self.memory_type == MemoryType::Private || !self.contains_pfn(pfn) {
             return None;
