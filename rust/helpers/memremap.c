@@ -39,3 +39,19 @@ __rust_helper void rust_helper_put_page(struct page *page)
 {
 	put_page(page);
 }
+
+__rust_helper struct zone *rust_helper_page_zone(const struct page *page)
+{
+	return page_zone(page);
+}
+
+__rust_helper int rust_helper_numa_mem_id(void)
+{
+	return numa_mem_id();
+}
+
+__rust_helper void rust_helper_percpu_ref_get_many(struct percpu_ref *ref,
+						   unsigned long nr)
+{
+	percpu_ref_get_many(ref, nr);
+}
