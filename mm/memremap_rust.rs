@@ -27,7 +27,7 @@ use kernel::{
     warn_on, //
 };
 
-// Log lines start with the C file's module name, as C's do.
+// Log lines start with the C file's module name (C's own warnings in this file have no prefix).
 const __LOG_PREFIX: &[u8] = b"memremap\0";
 
 /// `&pgmap->ranges[range_id]`.
@@ -45,9 +45,10 @@ unsafe fn range_of(pgmap: *mut bindings::dev_pagemap, range_id: c_int) -> *mut b
     }
 }
 
-/// C's `range_len()`.
+/// C's `range_len()`. This and the other arithmetic below wraps as C's unsigned arithmetic does,
+/// rather than panicking on a range a buggy caller got wrong.
 fn range_len(range: &bindings::range) -> u64 {
-    range.end - range.start + 1
+    range.end.wrapping_sub(range.start).wrapping_add(1)
 }
 
 /// C's `PHYS_PFN()`.
@@ -80,7 +81,7 @@ unsafe fn vmem_altmap_offset(altmap: *const bindings::vmem_altmap) -> c_ulong {
         return 0;
     }
     // SAFETY: `altmap` is valid, by the function's contract.
-    unsafe { (*altmap).reserve + (*altmap).free }
+    unsafe { (*altmap).reserve.wrapping_add((*altmap).free) }
 }
 
 /// C's `pfn_first()`: the first page of range `range_id` whose memmap is initialized.
@@ -95,7 +96,7 @@ unsafe fn pfn_first(pgmap: *mut bindings::dev_pagemap, range_id: c_int) -> c_ulo
         return pfn;
     }
     // SAFETY: By the function's contract; its altmap is null or valid.
-    pfn + unsafe { vmem_altmap_offset(pgmap_altmap(pgmap)) }
+    pfn.wrapping_add(unsafe { vmem_altmap_offset(pgmap_altmap(pgmap)) })
 }
 
 /// C's `pfn_end()`.
@@ -106,7 +107,7 @@ unsafe fn pfn_first(pgmap: *mut bindings::dev_pagemap, range_id: c_int) -> c_ulo
 unsafe fn pfn_end(pgmap: *mut bindings::dev_pagemap, range_id: c_int) -> c_ulong {
     // SAFETY: By the function's contract.
     let range = unsafe { &*range_of(pgmap, range_id) };
-    phys_pfn(range.start + range_len(range))
+    phys_pfn(range.start.wrapping_add(range_len(range)))
 }
 
 /// C's `pfn_len()`: the number of folios of range `range_id`.
@@ -116,17 +117,19 @@ unsafe fn pfn_end(pgmap: *mut bindings::dev_pagemap, range_id: c_int) -> c_ulong
 /// `pgmap` is a `struct dev_pagemap` with more than `range_id` ranges.
 unsafe fn pfn_len(pgmap: *mut bindings::dev_pagemap, range_id: c_int) -> c_ulong {
     // SAFETY: By the function's contract.
-    unsafe { (pfn_end(pgmap, range_id) - pfn_first(pgmap, range_id)) >> (*pgmap).vmemmap_shift }
+    unsafe {
+        pfn_end(pgmap, range_id).wrapping_sub(pfn_first(pgmap, range_id)) >> (*pgmap).vmemmap_shift
+    }
 }
 
 /// `&NODE_DATA(nid)->node_zones[ZONE_DEVICE]`.
 ///
 /// # Safety
 ///
-/// `nid` is an online node.
+/// `nid` is a possible node whose `pg_data_t` exists, as C assumes of `memremap_pages()`' node.
 unsafe fn zone_device_of(nid: c_int) -> *mut bindings::zone {
     #[cfg(CONFIG_NUMA)]
-    // SAFETY: `node_data[]` has `MAX_NUMNODES` entries and an online node's is set.
+    // SAFETY: `node_data[]` has `MAX_NUMNODES` entries and the node's is set (see above).
     let pgdat = unsafe {
         (&raw const bindings::node_data)
             .cast::<*mut bindings::pglist_data>()
@@ -226,8 +229,12 @@ unsafe fn pagemap_range(
 
     // SAFETY: `pgmap` is valid.
     let has_altmap = unsafe { !pgmap_altmap(pgmap).is_null() };
-    if warn_on!(has_altmap && range_id > 0) {
-        pr_warn!("altmap not supported for multiple ranges\n");
+    if has_altmap && range_id > 0 {
+        // C's `WARN_ONCE()`.
+        kernel::do_once_lite! {
+            pr_warn!("altmap not supported for multiple ranges\n");
+            warn_on!(true);
+        }
         return Err(EINVAL);
     }
 
@@ -251,17 +258,22 @@ unsafe fn pagemap_range(
             bindings::IORES_DESC_NONE as c_ulong,
         )
     };
-    if warn_on!(is_ram != bindings::REGION_DISJOINT as c_int) {
+    if is_ram != bindings::REGION_DISJOINT as c_int {
         let what = if is_ram == bindings::REGION_MIXED as c_int {
             "mixed"
         } else {
             "ram"
         };
-        pr_warn!("attempted on {what} region {start:#x}-{end:#x}\n");
+        // C's `WARN_ONCE()`.
+        kernel::do_once_lite! {
+            pr_warn!("attempted on {what} region {start:#x}-{end:#x}\n");
+            warn_on!(true);
+        }
         return Err(ENXIO);
     }
 
-    // SAFETY: The range is the pagemap's, not in the xarray yet (no pagemap maps its ends).
+    // SAFETY: The range is valid; the store overwrites what the xarray holds for it, as in C.
+    // It returns 0 or a negative errno, as `to_result()` expects.
     to_result(unsafe { bindings::pgmap_array_store(pgmap, range) })?;
     let undo = Undo { range, is_private };
 
@@ -305,9 +317,10 @@ unsafe fn pagemap_range(
         unsafe { bindings::arch_add_memory(nid, start, len, params) }
     };
 
-    // SAFETY: `nid` is online (`memremap_pages()`' callers pass a node or NUMA_NO_NODE).
-    let zone = unsafe { zone_device_of(nid) };
+    let mut zone = ptr::null_mut();
     if error == 0 {
+        // SAFETY: The node's memory was just added, so its `pg_data_t` exists.
+        zone = unsafe { zone_device_of(nid) };
         // SAFETY: The pages were just added, under the hotplug lock.
         unsafe {
             bindings::move_pfn_range_to_zone(
@@ -374,7 +387,8 @@ impl Undo {
         self.pfn_remap(error)
     }
 
-    /// `err_pfn_remap:` the xarray entries.
+    /// `err_pfn_remap:` the xarray entries. `error` is the negative errno a step returned (none
+    /// of them returns a positive value).
     fn pfn_remap(self, error: c_int) -> Error {
         // SAFETY: The range was stored in the xarray.
         unsafe { bindings::pgmap_array_delete(self.range) };
