@@ -208,12 +208,9 @@ unsafe extern "C" fn attr_show(
     // `struct miscdevice`.
     let misc =
         unsafe { bindings::dev_get_drvdata(dev) }.cast::<MiscDeviceRegistration<RangeFile>>();
-    // SAFETY: The `struct miscdevice` is the `misc` field of a `RangeDevice` (the registration is
-    // a transparent wrapper around it), so the containing object is computed within it.
-    let device = unsafe { kernel::container_of!(misc, RangeDevice, misc) };
-    // SAFETY: The `RangeDevice` lives while its misc device exists, and sysfs drains every `show`
-    // before the device goes; `shared` is initialized before the misc device is registered.
-    let shared = unsafe { &*core::ptr::addr_of!((*device).shared) };
+    // SAFETY: The misc device is one of ours and exists while `show` runs: sysfs drains every
+    // `show` before the device goes.
+    let shared = unsafe { shared_of(misc) };
     let Some(index) = ATTRS.iter().position(|a| core::ptr::eq(&a.0, attr)) else {
         return EINVAL.to_errno() as isize;
     };
@@ -270,6 +267,21 @@ impl RangeShared {
     }
 }
 
+/// Returns the `shared` of the [`RangeDevice`] whose misc device is `misc`.
+///
+/// # Safety
+///
+/// `misc` is a registered misc device of this driver, and stays registered for `'a`.
+unsafe fn shared_of<'a>(misc: *mut MiscDeviceRegistration<RangeFile>) -> &'a Arc<RangeShared> {
+    // SAFETY: Every registration of `RangeFile` is the `misc` field of a `RangeDevice`, so the
+    // containing object is computed within it.
+    let device = unsafe { kernel::container_of!(misc, RangeDevice, misc) };
+    // SAFETY: The `RangeDevice` lives while its misc device is registered (it deregisters before
+    // it goes), and its `shared` is initialized before the misc device is registered (see
+    // `add_range`). Only that field is read: the rest may be borrowed mutably meanwhile.
+    unsafe { &*core::ptr::addr_of!((*device).shared) }
+}
+
 /// One range of a bound device: its misc device and its state.
 #[pin_data(PinnedDrop)]
 struct RangeDevice {
@@ -298,15 +310,8 @@ impl MiscDevice for RangeFile {
     type Ptr = KBox<Self>;
 
     fn open(file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
-        // SAFETY: Every registration of `RangeFile` is the `misc` field of a `RangeDevice`, so
-        // the containing object is computed within it.
-        let device = unsafe {
-            kernel::container_of!(core::ptr::from_ref(misc).cast_mut(), RangeDevice, misc)
-        };
-        // SAFETY: The `RangeDevice` lives while its misc device can be opened (it deregisters
-        // before it goes), and its `shared` is initialized before the misc device is registered
-        // (see `add_range`). Only that field is read: the rest may be borrowed mutably meanwhile.
-        let shared = unsafe { &*core::ptr::addr_of!((*device).shared) }.clone();
+        // SAFETY: The misc device is being opened, so it is registered.
+        let shared = unsafe { shared_of(core::ptr::from_ref(misc).cast_mut()) }.clone();
         let file_key = file.as_ptr() as usize;
         // SAFETY: `file` is being opened; its `f_mapping` is set and lives while it is open.
         let mapping = unsafe { (*file.as_ptr()).f_mapping } as usize;

@@ -140,8 +140,7 @@ impl PhysRange {
 impl fmt::Display for PhysRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The kernel's `%pra` style.
-        let end = self.start.wrapping_add(self.size).wrapping_sub(1);
-        write!(f, "[mem {:#010x}-{:#010x}]", self.start, end)
+        write!(f, "[mem {:#010x}-{:#010x}]", self.start, self.as_raw().end)
     }
 }
 
