@@ -13,6 +13,8 @@ ktap_plan 16
 
 kmemleak_reset
 state_at_boot=$(zd_state)
+memmap_at_boot=$(memmap_pages)
+memtotal_at_boot=$(meminfo_kb MemTotal)
 ktap_note "at boot: $state_at_boot"
 
 binds_both_devices() {
@@ -36,7 +38,7 @@ binds_both_devices() {
 		expect_eq "type" "$(cat /sys/class/misc/zone_device0/type)" generic &&
 		expect_eq "folio_order" "$(cat /sys/class/misc/zone_device0/folio_order)" 0 || return 1
 	# Device memory is not System RAM.
-	expect_eq "MemTotal" "$(meminfo_kb MemTotal)" "$(echo "$state_at_boot" | awk '{ print $NF }')"
+	expect_eq "MemTotal" "$(meminfo_kb MemTotal)" "$memtotal_at_boot"
 }
 
 bad_ranges_refused() {
@@ -84,8 +86,7 @@ unbind_while_mapped() {
 	rm -f /tmp/ready /tmp/go
 	zdmap hold /dev/zone_device0 $((8 << 20)) /tmp/ready /tmp/go > /tmp/hold.out 2>&1 &
 	pid=$!
-	while [ ! -e /tmp/ready ]; do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-	[ -e /tmp/ready ] || { cat /tmp/hold.out; return 1; }
+	zd_wait_ready $pid /tmp/ready /tmp/hold.out || return 1
 	zd_unbind ZDRS0001:00 || return 1
 	! zd_bound ZDRS0001:00 || { echo "still bound"; return 1; }
 	! iomem_owned 180000000 || { echo "range still claimed"; return 1; }
@@ -105,7 +106,7 @@ unbind_during_odirect() {
 	rm -f /tmp/ready
 	zdmap pin "$misc" /dev/pmem0 $((4 << 20)) /tmp/ready > /tmp/pin.out 2>&1 &
 	pid=$!
-	while [ ! -e /tmp/ready ]; do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	zd_wait_ready $pid /tmp/ready /tmp/pin.out || return 1
 	sleep 1
 	zd_unbind ZDRS0001:00 || return 1
 	wait $pid
@@ -128,8 +129,7 @@ unbind_while_pages_referenced() {
 	rm -f /tmp/ready /tmp/go /tmp/unbound
 	zdmap splice "$misc" $((1 << 20)) /tmp/ready /tmp/go > /tmp/splice.out 2>&1 &
 	pid=$!
-	while [ ! -e /tmp/ready ]; do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-	[ -e /tmp/ready ] || { cat /tmp/splice.out; return 1; }
+	zd_wait_ready $pid /tmp/ready /tmp/splice.out || return 1
 	(zd_unbind ZDRS0001:00 && touch /tmp/unbound) &
 	unbinder=$!
 	sleep 3
@@ -179,8 +179,7 @@ module_unload_refused_while_mapped() {
 	rm -f /tmp/ready /tmp/go
 	zdmap keep "$misc" $((4 << 20)) /tmp/ready /tmp/go > /tmp/keep.out 2>&1 &
 	pid=$!
-	while [ ! -e /tmp/ready ]; do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-	[ -e /tmp/ready ] || { cat /tmp/keep.out; return 1; }
+	zd_wait_ready $pid /tmp/ready /tmp/keep.out || return 1
 	before=$(zd_state)
 	if rmmod rust_zone_device 2>/tmp/err; then
 		echo "rmmod succeeded while a process maps the device memory"
@@ -207,7 +206,7 @@ e820_pmem_driver_override() {
 	# Take e820_pmem from the C nd_e820 (its namespace and pagemap go with it).
 	echo e820_pmem > /sys/bus/platform/drivers/e820_pmem/unbind || return 1
 	[ ! -e /sys/bus/platform/devices/e820_pmem/driver ] || { echo "e820_pmem still bound"; return 1; }
-	expect_eq "memmap pages without pmem" "$(memmap_pages)" "$(echo "$state_at_boot" | awk '{ print $2 }')" ||
+	expect_eq "memmap pages without pmem" "$(memmap_pages)" "$memmap_at_boot" ||
 		return 1
 	# Loading the driver binds the ACPI devices again.
 	modprobe rust_zone_device || return 1
@@ -246,7 +245,7 @@ compound_struct_pages() {
 	rm -f /tmp/ready /tmp/go
 	zdmap hold "$misc" $((4 << 20)) /tmp/ready /tmp/go > /tmp/hold.out 2>&1 &
 	pid=$!
-	while [ ! -e /tmp/ready ]; do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	zd_wait_ready $pid /tmp/ready /tmp/hold.out || return 1
 	zd_unbind ZDRS0001:00 || return 1
 	touch /tmp/go
 	wait $pid || { cat /tmp/hold.out; return 1; }
@@ -259,7 +258,7 @@ nothing_leaked() {
 	sleep 6
 	leaks=$(kmemleak_count)
 	expect_eq "kmemleak suspects" "$leaks" 0 || { head -n 40 /sys/kernel/debug/kmemleak; return 1; }
-	expect_eq "memmap pages" "$(memmap_pages)" "$(echo "$state_at_boot" | awk '{ print $2 }')"
+	expect_eq "memmap pages" "$(memmap_pages)" "$memmap_at_boot"
 }
 
 ktap_test binds_both_acpi_devices binds_both_devices

@@ -25,6 +25,13 @@ zd_misc() {
 	dmesg | sed -n "s|.*$1: .* ZONE_DEVICE of node [0-9]*, \\(/dev/zone_device[0-9]*\\)\$|\\1|p" | tail -n 1
 }
 
+# zd_wait_ready PID FILE OUTPUT: waits until the background zdmap PID has created FILE; if it
+# exits first, prints its OUTPUT file and fails.
+zd_wait_ready() {
+	while [ ! -e "$2" ]; do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	[ -e "$2" ] || { cat "$3"; return 1; }
+}
+
 # iomem_owned START: whether /proc/iomem shows a range starting at START (hex, no 0x) claimed by
 # rust_zone_device.
 iomem_owned() {
