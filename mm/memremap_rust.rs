@@ -12,6 +12,11 @@
 //! xarray) or a macro (`__va()` for KASAN's shadow), `include/linux/memremap_rust.h` names a small
 //! C function that does it.
 //!
+//! Beyond C, [`shrink_zone_device_span_rust`] shrinks `ZONE_DEVICE`'s span when a range is
+//! removed, which C's `remove_pfn_range_from_zone()` skips; it calls it for both implementations.
+//! With `CONFIG_FAIL_PAGEMAP_RANGE` each step of [`pagemap_range_rust`] can be made to fail
+//! (`/sys/kernel/debug/fail_pagemap_range/`), to test the rollback.
+//!
 //! C header: [`include/linux/memremap_rust.h`](srctree/include/linux/memremap_rust.h)
 
 use core::ptr;
@@ -24,6 +29,7 @@ use kernel::{
         c_ulong, //
     },
     prelude::*,
+    sync::rcu,
     warn_on, //
 };
 
@@ -54,6 +60,20 @@ fn range_len(range: &bindings::range) -> u64 {
 /// C's `PHYS_PFN()`.
 fn phys_pfn(addr: u64) -> c_ulong {
     (addr >> bindings::PAGE_SHIFT) as c_ulong
+}
+
+/// Whether fault injection makes `step` of [`pagemap_range_rust`] fail
+/// (`/sys/kernel/debug/fail_pagemap_range/`, with `CONFIG_FAIL_PAGEMAP_RANGE`).
+#[cfg(CONFIG_FAIL_PAGEMAP_RANGE)]
+fn should_fail(step: bindings::pagemap_range_step) -> bool {
+    // SAFETY: `should_fail_pagemap_range()` only reads and counts the fault attributes.
+    unsafe { bindings::should_fail_pagemap_range(step) }
+}
+
+/// Without `CONFIG_FAIL_PAGEMAP_RANGE`, no step fails on purpose.
+#[cfg(not(CONFIG_FAIL_PAGEMAP_RANGE))]
+fn should_fail(_step: bindings::pagemap_range_step) -> bool {
+    false
 }
 
 /// C's `pgmap_altmap()`.
@@ -188,6 +208,152 @@ pub unsafe extern "C" fn pageunmap_range_rust(pgmap: *mut bindings::dev_pagemap,
     }
 }
 
+/// Shrinks the span of `zone`, a `ZONE_DEVICE`, once the pages `start_pfn..end_pfn` are removed
+/// from it: to the ranges of the pagemaps still in it, or to nothing. C's `shrink_zone_span()`
+/// cannot do this (it looks for online pages, and device pages are never online), so C leaves
+/// `ZONE_DEVICE`'s span as it is; `remove_pfn_range_from_zone()` calls this instead and then
+/// updates the node's span.
+///
+/// The pagemaps still mapped are found in the pagemap xarray, by range rather than by page (a
+/// `DEVICE_PRIVATE` range far above the rest would make a walk by page take long). The new span
+/// is never smaller than what is in the zone, and may be larger: see [`range_in_zone`].
+///
+/// # Safety
+///
+/// Called from `remove_pfn_range_from_zone()`, under `mem_hotplug_begin()`, for `zone` a
+/// `ZONE_DEVICE` that spans `start_pfn..end_pfn`, whose pages are no longer in use.
+#[export]
+pub unsafe extern "C" fn shrink_zone_device_span_rust(
+    zone: *mut bindings::zone,
+    start_pfn: c_ulong,
+    end_pfn: c_ulong,
+) {
+    // SAFETY: `zone` is valid, by the function's contract; its span changes only under the
+    // hotplug lock, which the caller holds.
+    let (zone_start, zone_end) = unsafe {
+        let start = (*zone).zone_start_pfn;
+        (start, start.wrapping_add((*zone).spanned_pages))
+    };
+    if zone_start >= zone_end {
+        return;
+    }
+
+    let mut span: Option<(c_ulong, c_ulong)> = None;
+    let mut adding = false;
+    {
+        // A pagemap found in the xarray stays valid until the end of the walk: removing one
+        // deletes its entries and then waits for an RCU grace period (`pgmap_array_delete()`).
+        let _rcu = rcu::read_lock();
+        let mut pfn = zone_start;
+        // SAFETY: `pfn` is a valid place for the index found.
+        let mut pgmap = unsafe { bindings::pgmap_array_find(&mut pfn, zone_end - 1) };
+        while !pgmap.is_null() {
+            // SAFETY: `pgmap` is in the xarray at `pfn`, so it is a pagemap with a range that
+            // holds `pfn`, valid while `_rcu` is held; the caller holds the hotplug lock.
+            let range = unsafe { range_in_zone(zone_start, zone_end, pgmap, pfn) };
+            if let Some(range) = range {
+                let removed = range.first < end_pfn && start_pfn < range.end;
+                if range.keep && !removed {
+                    span = Some(span.map_or((range.first, range.end), |(s, e)| {
+                        (s.min(range.first), e.max(range.end))
+                    }));
+                    adding |= range.adding;
+                }
+                // On after this range (a range can take many entries).
+                pfn = pfn.max(range.end.wrapping_sub(1));
+            }
+            // SAFETY: As above.
+            pgmap = unsafe { bindings::pgmap_array_find_after(&mut pfn, zone_end - 1) };
+        }
+    }
+
+    let (mut start, end) = match span {
+        Some((start, end)) => (start.max(zone_start), end.min(zone_end)),
+        None => (0, 0),
+    };
+    // A range being added initializes its memmap after the hotplug lock, checking that the zone
+    // spans each page (`zone_spans_pfn()`, no lock). Raising the start now could make it see the
+    // old start with the new size, a span that ends below the range: only lower the end then.
+    if adding {
+        start = zone_start;
+    }
+    // SAFETY: Under the hotplug lock, as C's `shrink_zone_span()` writes a zone's span; the start
+    // first, so that a reader never sees a span end lower than both the old and the new one.
+    unsafe {
+        ptr::addr_of_mut!((*zone).zone_start_pfn).write_volatile(start);
+        ptr::addr_of_mut!((*zone).spanned_pages).write_volatile(end - start);
+    }
+}
+
+/// A range of a pagemap found in the pagemap xarray, by [`range_in_zone`].
+struct RangeInZone {
+    /// The first page frame of the range.
+    first: c_ulong,
+    /// The page frame after the range.
+    end: c_ulong,
+    /// Whether the span must keep the range.
+    keep: bool,
+    /// Whether `memremap_pages()` is adding the range.
+    adding: bool,
+}
+
+/// The range of `pgmap` that holds `pfn`, and whether a `ZONE_DEVICE` spanning
+/// `zone_start..zone_end` must keep it in its span.
+///
+/// It must when the range's sections are present (added and not yet removed: both happen under
+/// the hotplug lock, with the move into or out of the zone) and it lies in the span. The memmap is
+/// not read: a range being added is not initialized yet, one being removed may be poisoned, and
+/// `memremap_pages()` counts a range without ordering it after the range's initialization. So a
+/// range of another node that lies in the span is kept too: the span may stay larger than
+/// needed, never smaller.
+///
+/// # Safety
+///
+/// `pgmap` is a pagemap with a range that holds `pfn`, valid for the call; the caller holds the
+/// hotplug lock.
+unsafe fn range_in_zone(
+    zone_start: c_ulong,
+    zone_end: c_ulong,
+    pgmap: *mut bindings::dev_pagemap,
+    pfn: c_ulong,
+) -> Option<RangeInZone> {
+    let holds = |range_id: c_int| {
+        // SAFETY: Called for ranges that exist, below.
+        let range = unsafe { &*range_of(pgmap, range_id) };
+        (phys_pfn(range.start)..=phys_pfn(range.end)).contains(&pfn)
+    };
+    // `memremap_pages()` counts each range once it is added, without the hotplug lock.
+    // SAFETY: `pgmap` is valid.
+    let nr_range = unsafe { ptr::addr_of!((*pgmap).nr_range).read_volatile() };
+    // A range in the xarray that is not counted is the one `memremap_pages()` is adding, range
+    // `nr_range`: it stores a range's entries only after counting the ranges before it, and
+    // `nr_range` is then below the pagemap's number of ranges.
+    let (range_id, adding) = match (0..nr_range).find(|&i| holds(i)) {
+        Some(i) => (i, false),
+        None => (nr_range, true),
+    };
+    if !holds(range_id) {
+        return None;
+    }
+
+    // SAFETY: `range_id` is a range of `pgmap` (above).
+    let (first, end) = unsafe {
+        (
+            phys_pfn((*range_of(pgmap, range_id)).start),
+            pfn_end(pgmap, range_id),
+        )
+    };
+    // SAFETY: `pfn_valid()` takes any frame number.
+    let present = unsafe { bindings::pfn_valid(first) };
+    let keep = present && zone_start <= first && first < zone_end;
+    Some(RangeInZone {
+        first,
+        end,
+        keep,
+        adding,
+    })
+}
+
 /// C's `pagemap_range()`: adds range `range_id` of `pgmap` to `ZONE_DEVICE` of node `nid`;
 /// returns 0 or a negative errno, having undone what it did.
 ///
@@ -272,6 +438,9 @@ unsafe fn pagemap_range(
         return Err(ENXIO);
     }
 
+    if should_fail(bindings::pagemap_range_step_PAGEMAP_RANGE_XA_STORE) {
+        return Err(ENOMEM);
+    }
     // SAFETY: The range is valid; the store overwrites what the xarray holds for it, as in C.
     // It returns 0 or a negative errno, as `to_result()` expects.
     to_result(unsafe { bindings::pgmap_array_store(pgmap, range) })?;
@@ -284,16 +453,22 @@ unsafe fn pagemap_range(
         nid
     };
 
-    // SAFETY: `params` is the pagemap's hotplug parameters, by the function's contract.
-    let error = unsafe {
-        bindings::pfnmap_track(phys_pfn(start), len as c_ulong, &raw mut (*params).pgprot)
+    let error = if should_fail(bindings::pagemap_range_step_PAGEMAP_RANGE_PFNMAP_TRACK) {
+        EINVAL.to_errno()
+    } else {
+        // SAFETY: `params` is the pagemap's hotplug parameters, by the function's contract.
+        unsafe {
+            bindings::pfnmap_track(phys_pfn(start), len as c_ulong, &raw mut (*params).pgprot)
+        }
     };
     if error != 0 {
         return Err(undo.pfn_remap(error));
     }
 
-    // SAFETY: `mhp_range_allowed()` only checks the range.
-    if !unsafe { bindings::mhp_range_allowed(start, len, !is_private) } {
+    if should_fail(bindings::pagemap_range_step_PAGEMAP_RANGE_RANGE_ALLOWED)
+        // SAFETY: `mhp_range_allowed()` only checks the range.
+        || !unsafe { bindings::mhp_range_allowed(start, len, !is_private) }
+    {
         return Err(undo.kasan(EINVAL.to_errno()));
     }
 
@@ -303,18 +478,30 @@ unsafe fn pagemap_range(
     // For device private memory only struct pages are needed (add_pages()): the memory is not
     // addressable, so it gets no linear mapping. Every other type gets one (arch_add_memory()).
     let error = if is_private {
-        // SAFETY: The range is free for the pagemap (checked above), under the hotplug lock.
-        unsafe { bindings::add_pages(nid, phys_pfn(start), phys_pfn(len), params) }
+        if should_fail(bindings::pagemap_range_step_PAGEMAP_RANGE_ADD_MEMORY) {
+            ENOMEM.to_errno()
+        } else {
+            // SAFETY: The range is free for the pagemap (checked above), under the hotplug lock.
+            unsafe { bindings::add_pages(nid, phys_pfn(start), phys_pfn(len), params) }
+        }
     } else {
-        // SAFETY: The range gets a linear mapping below; its shadow is added first, as in C.
-        let error = unsafe { bindings::pgmap_kasan_add(range) };
+        let error = if should_fail(bindings::pagemap_range_step_PAGEMAP_RANGE_KASAN) {
+            ENOMEM.to_errno()
+        } else {
+            // SAFETY: The range gets a linear mapping below; its shadow is added first, as in C.
+            unsafe { bindings::pgmap_kasan_add(range) }
+        };
         if error != 0 {
             // SAFETY: Taken above.
             unsafe { bindings::mem_hotplug_done() };
             return Err(undo.kasan(error));
         }
-        // SAFETY: As above, under the hotplug lock.
-        unsafe { bindings::arch_add_memory(nid, start, len, params) }
+        if should_fail(bindings::pagemap_range_step_PAGEMAP_RANGE_ADD_MEMORY) {
+            ENOMEM.to_errno()
+        } else {
+            // SAFETY: As above, under the hotplug lock.
+            unsafe { bindings::arch_add_memory(nid, start, len, params) }
+        }
     };
 
     let mut zone = ptr::null_mut();

@@ -55,3 +55,14 @@ __rust_helper void rust_helper_percpu_ref_get_many(struct percpu_ref *ref,
 {
 	percpu_ref_get_many(ref, nr);
 }
+
+__rust_helper bool rust_helper_pfn_valid(unsigned long pfn)
+{
+	return pfn_valid(pfn);
+}
+
+/* MAX_FOLIO_ORDER is not a plain constant for bindgen with CONFIG_HUGETLB_PAGE (ilog2()). */
+__rust_helper unsigned int rust_helper_max_folio_order(void)
+{
+	return MAX_FOLIO_ORDER;
+}

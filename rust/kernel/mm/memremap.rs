@@ -477,14 +477,15 @@ fn validate(dev: Option<&Device>, config: &Config, node: c_int) -> Result {
             format_args!("device-private memory takes no vmemmap_shift"),
         ));
     }
-    if config.vmemmap_shift > bindings::MAX_FOLIO_ORDER {
+    // SAFETY: `max_folio_order()` returns a constant.
+    let max_folio_order = unsafe { bindings::max_folio_order() };
+    if config.vmemmap_shift > max_folio_order {
         return Err(refuse(
             dev,
             EINVAL,
             format_args!(
-                "vmemmap_shift {} exceeds the largest folio order, {}",
+                "vmemmap_shift {} exceeds the largest folio order, {max_folio_order}",
                 config.vmemmap_shift,
-                bindings::MAX_FOLIO_ORDER
             ),
         ));
     }
