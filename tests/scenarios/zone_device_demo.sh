@@ -1,7 +1,8 @@
 #!/bin/sh
 # The demo (make run): the Rust platform driver samples/rust/rust_zone_device.rs binds to two
 # ACPI devices of device memory, hot-adds each range into ZONE_DEVICE (the Device zone grows by
-# the ranges), a process maps the memory, unbinding removes it, binding brings it back.
+# the ranges), a process maps the memory, unbinding removes it (the Device zone shrinks back),
+# binding brings it back.
 #vm: --mem 6G --append "memmap=1G!5G memmap=512M\$6G" --acpi-table tests/vm/acpi/zone_device.dsl
 #vm: --file tests/scenarios/lib/zone_device.sh:/lib/zdrs/zone_device.sh
 . /lib/zdrs/ktap.sh
@@ -37,8 +38,8 @@ unbind() {
 	[ ! -e /dev/zone_device0 ] || return 1
 	# The struct pages of the range are freed.
 	[ "$(memmap_pages)" -lt "$memmap_before" ] || { echo "memmap not freed"; return 1; }
-	# C leaves the Device zone's span alone on removal (issue 5 changes that).
-	echo "Device zone spanned: $(zone_pages Device spanned) pages (C never shrinks ZONE_DEVICE)"
+	# The Device zone shrinks to what is still mapped: ZDRS0001:01's range.
+	expect_eq "Device zone spanned" "$(zone_pages Device spanned)" $ZD_RANGE_PAGES
 }
 
 bind_again() {
@@ -50,7 +51,8 @@ bind_again() {
 unload() {
 	ktap_show rmmod rust_zone_device || return 1
 	echo "after rmmod: $(zd_state)"
-	! grep -q rust_zone_device /proc/iomem
+	! grep -q rust_zone_device /proc/iomem || { echo "a range is still claimed"; return 1; }
+	expect_eq "Device zone spanned" "$(zone_pages Device spanned)" 0
 }
 
 ktap_test driver_binds_device_memory_appears_in_zone_device bind

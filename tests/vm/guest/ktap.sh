@@ -76,6 +76,28 @@ ktap_kunit() {
 	tail -n +3 "$_ktap_dir/results" | sed "\$s/^\\(ok\\|not ok\\) 1 /\\1 $ktap_n /"
 }
 
+# ktap_kselftest NAME CMD...: runs a kselftest-harness program (TAP 13: "ok N FIXTURE.VARIANT.TEST",
+# "# SKIP" on skipped ones) and nests its results as one subtest NAME of this scenario, each of
+# its tests counted. NAME fails if the program fails or reports a test as not ok.
+ktap_kselftest() {
+	_ktap_name=$1
+	shift
+	ktap_n=$((ktap_n + 1))
+	_ktap_out=/tmp/.ktap-kselftest.$$
+	"$@" > "$_ktap_out" 2>&1
+	_ktap_rc=$?
+	echo "    KTAP version 1"
+	echo "    # Subtest: $_ktap_name"
+	grep -v '^TAP version' "$_ktap_out" | sed 's/^/    /'
+	if [ $_ktap_rc -eq 0 ] && ! grep -q '^not ok' "$_ktap_out"; then
+		echo "ok $ktap_n $_ktap_name"
+	else
+		echo "# $_ktap_name: exit status $_ktap_rc"
+		echo "not ok $ktap_n $_ktap_name"
+	fi
+	rm -f "$_ktap_out"
+}
+
 # expect_eq WHAT ACTUAL EXPECTED: fails (with a message naming WHAT) unless ACTUAL = EXPECTED.
 expect_eq() {
 	if [ "$2" != "$3" ]; then
