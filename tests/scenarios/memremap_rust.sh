@@ -89,9 +89,7 @@ devdax_on_the_rust_path() {
 nothing_leaked() {
 	echo Y > $PARAM
 	rmmod rust_zone_device || return 1
-	sleep 6
-	leaks=$(kmemleak_count)
-	expect_eq "kmemleak suspects" "$leaks" 0 || { head -n 40 /sys/kernel/debug/kmemleak; return 1; }
+	expect_no_leaks
 }
 
 ktap_test parameter_defaults_to_rust parameter

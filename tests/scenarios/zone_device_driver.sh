@@ -168,9 +168,7 @@ cycles() {
 	echo "$n bind/unbind cycles; before: $before"
 	echo "after: $after"
 	expect_eq "state after $n cycles" "$after" "$before" || return 1
-	sleep 6
-	leaks=$(kmemleak_count)
-	expect_eq "kmemleak suspects" "$leaks" 0 || { head -n 30 /sys/kernel/debug/kmemleak; return 1; }
+	expect_no_leaks
 }
 
 module_unload_refused_while_mapped() {
@@ -255,9 +253,7 @@ compound_struct_pages() {
 
 nothing_leaked() {
 	rmmod rust_zone_device || return 1
-	sleep 6
-	leaks=$(kmemleak_count)
-	expect_eq "kmemleak suspects" "$leaks" 0 || { head -n 40 /sys/kernel/debug/kmemleak; return 1; }
+	expect_no_leaks
 	expect_eq "memmap pages" "$(memmap_pages)" "$memmap_at_boot"
 }
 

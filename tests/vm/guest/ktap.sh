@@ -119,6 +119,14 @@ kmemleak_count() {
 	grep -c '^unreferenced object' /sys/kernel/debug/kmemleak
 }
 
+# expect_no_leaks: fails unless kmemleak suspects nothing since kmemleak_reset, showing the first
+# suspects if it does (it reports objects older than 5 s only, hence the wait).
+expect_no_leaks() {
+	sleep 6
+	_ktap_leaks=$(kmemleak_count)
+	expect_eq "kmemleak suspects" "$_ktap_leaks" 0 || { head -n 40 /sys/kernel/debug/kmemleak; return 1; }
+}
+
 # zone_pages ZONE FIELD: FIELD (spanned, present, managed) of ZONE (Normal, Movable, Device, ...)
 # in /proc/zoneinfo, summed over the nodes.
 zone_pages() {
