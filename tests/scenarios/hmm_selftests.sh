@@ -12,7 +12,7 @@ ktap_plan 5
 
 PARAM=/sys/module/memremap/parameters/pagemap_rust
 kmemleak_reset
-memmap_at_boot=$(awk '$1 == "nr_memmap_pages" { print $2 }' /proc/vmstat)
+memmap_at_boot=$(memmap_pages)
 
 load_test_hmm() {
 	expect_eq "memremap.pagemap_rust" "$(cat $PARAM)" Y || return 1
@@ -65,8 +65,7 @@ unload_test_hmm() {
 	rmmod test_hmm || return 1
 	zones_summary
 	expect_eq "Device zone spanned" "$(zone_pages Device spanned)" 0 || return 1
-	expect_eq "memmap pages" "$(awk '$1 == "nr_memmap_pages" { print $2 }' /proc/vmstat)" \
-		"$memmap_at_boot" || return 1
+	expect_eq "memmap pages" "$(memmap_pages)" "$memmap_at_boot" || return 1
 	! grep hmm_dmirror /proc/iomem || { echo "a test_hmm range is still claimed"; return 1; }
 }
 

@@ -19,7 +19,7 @@ kmemleak_reset
 rollback_state() {
 	echo "pagemap xarray:"
 	cat $FAIL/pgmap_array
-	echo "Device zone: $(awk '/zone +Device/ { on = 1 } on && /spanned|present|managed|start_pfn/ { printf "%s ", $0 } /^Node/ && !/Device/ { on = 0 }' /proc/zoneinfo | tr -s ' ')"
+	echo "Device zone: $(zone_lines Device)"
 	echo "MemTotal $(meminfo_kb MemTotal) kB, $(memmap_pages) memmap pages"
 	echo "/proc/iomem:"
 	cat /proc/iomem
@@ -118,11 +118,9 @@ private_rolls_back() {
 # c_path_ignores: the injection points are the Rust port's: with memremap.pagemap_rust=N the
 # same bind succeeds and the fault is not used up.
 c_path_ignores() {
-	echo N > /sys/module/memremap/parameters/pagemap_rust || return 1
 	arm xa_store || return 1
-	zd_bind ZDRS0001:00
+	with_pagemap_rust N zd_bind ZDRS0001:00
 	rc=$?
-	echo Y > /sys/module/memremap/parameters/pagemap_rust
 	expect_eq "fault attribute times" "$(cat $FAIL/times)" 1
 	rc2=$?
 	disarm

@@ -17,7 +17,7 @@ state_at_boot=$(zd_state)
 
 # device_state: what adding ZDRS0001:00 changes, beyond zd_state: the Device zone's lines.
 device_state() {
-	echo "$(zd_state) $(awk '/zone +Device/ { on = 1 } on && /spanned|present|managed|start_pfn/ { printf "%s ", $0 } /^Node/ && !/Device/ { on = 0 }' /proc/zoneinfo | tr -s ' ')"
+	echo "$(zd_state) $(zone_lines Device)"
 }
 
 # cycle ADD REMOVE: binds ZDRS0001:00 with the implementation ADD (Y or N) and unbinds it with
@@ -77,10 +77,8 @@ devdax_on_the_rust_path() {
 	echo "devdax namespace: $added memmap pages"
 	[ "$added" -gt 0 ] || { echo "no struct pages were added"; return 1; }
 	# Removed by C.
-	echo N > $PARAM
-	ktap_show ndctl disable-namespace namespace0.0 || return 1
+	with_pagemap_rust N ktap_show ndctl disable-namespace namespace0.0 || return 1
 	expect_eq "memmap pages after disable" "$(memmap_pages)" "$memmap_before" || return 1
-	echo Y > $PARAM
 	ktap_show ndctl enable-namespace namespace0.0 || return 1
 	ktap_show ndctl destroy-namespace --force namespace0.0 || return 1
 	expect_eq "memmap pages after destroy" "$(memmap_pages)" "$memmap_before"

@@ -10,13 +10,8 @@
 
 ktap_plan 5
 
-PARAM=/sys/module/memremap/parameters/pagemap_rust
 CMB_PAGES=$((64 << 20 >> 12))
 kmemleak_reset
-
-memmap_pages() {
-	awk '$1 == "nr_memmap_pages" { print $2 }' /proc/vmstat
-}
 
 # wait_p2pmem: waits (up to 20 s) for the controller's p2pmem to be published.
 wait_p2pmem() {
@@ -44,10 +39,9 @@ cmb_mapped() {
 	ktap_show zdmap pattern "$dev/p2pmem/allocate" $((4 << 20))
 }
 
-# unbind_and_bind IMPL: with memremap.pagemap_rust=IMPL, unbinding nvme removes the CMB's
-# pagemap (its 256 memmap pages, the Device zone's span); binding adds it back.
+# unbind_and_bind: unbinding nvme removes the CMB's pagemap (its 256 memmap pages, the Device
+# zone's span); binding adds it back.
 unbind_and_bind() {
-	echo "$1" > $PARAM || return 1
 	bound=$(memmap_pages)
 	echo "$bdf" > /sys/bus/pci/drivers/nvme/unbind || return 1
 	[ ! -e "$dev/p2pmem" ] || { echo "p2pmem still there"; return 1; }
@@ -59,13 +53,10 @@ unbind_and_bind() {
 	expect_eq "Device zone spanned after bind" "$(zone_pages Device spanned)" $CMB_PAGES &&
 		expect_eq "memmap pages" "$(memmap_pages)" "$bound" || return 1
 	zdmap pattern "$dev/p2pmem/allocate" $((4 << 20))
-	rc=$?
-	echo Y > $PARAM
-	return $rc
 }
 
 ktap_test cmb_is_p2pmem_in_zone_device cmb_is_p2pmem
 ktap_test process_maps_p2pmem cmb_mapped
-ktap_test unbind_and_bind_rust unbind_and_bind Y
-ktap_test unbind_and_bind_c unbind_and_bind N
+ktap_test unbind_and_bind_rust with_pagemap_rust Y unbind_and_bind
+ktap_test unbind_and_bind_c with_pagemap_rust N unbind_and_bind
 ktap_test nothing_leaked expect_no_leaks

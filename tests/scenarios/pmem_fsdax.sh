@@ -10,10 +10,6 @@
 
 ktap_plan 5
 
-memmap_pages() {
-	awk '$1 == "nr_memmap_pages" { print $2 }' /proc/vmstat
-}
-
 kmemleak_reset
 memmap_at_boot=$(memmap_pages)
 memtotal_at_boot=$(meminfo_kb MemTotal)

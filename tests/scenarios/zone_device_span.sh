@@ -12,7 +12,6 @@
 
 ktap_plan 7
 
-PARAM=/sys/module/memremap/parameters/pagemap_rust
 PMEM_PAGES=$((1 << 30 >> 12))
 kmemleak_reset
 
@@ -44,13 +43,9 @@ with_rust() {
 	adjacent
 }
 
-with_c() {
-	echo N > $PARAM || return 1
-	zd_unbind ZDRS0001:00 && zd_unbind ZDRS0001:01 && expect_span 0 "removing both with C" &&
-		adjacent
-	rc=$?
-	echo Y > $PARAM
-	return $rc
+# adjacent_from_empty: both removed (the span goes to 0), then adjacent.
+adjacent_from_empty() {
+	zd_unbind ZDRS0001:00 && zd_unbind ZDRS0001:01 && expect_span 0 "removing both" && adjacent
 }
 
 # interleaved: pmem below, :00 in the middle, :01 on top, removed middle first.
@@ -111,10 +106,8 @@ device_private_far_away() {
 	expect_span "$expected" "loading test_hmm" || return 1
 	rmmod test_hmm && expect_span $((2 * ZD_RANGE_PAGES)) "unloading test_hmm" || return 1
 	# Removed by C this time.
-	modprobe test_hmm && echo N > $PARAM && rmmod test_hmm
-	rc=$?
-	echo Y > $PARAM
-	[ $rc -eq 0 ] && expect_span $((2 * ZD_RANGE_PAGES)) "unloading test_hmm with C"
+	modprobe test_hmm && with_pagemap_rust N rmmod test_hmm &&
+		expect_span $((2 * ZD_RANGE_PAGES)) "unloading test_hmm with C"
 }
 
 all_gone() {
@@ -125,7 +118,7 @@ all_gone() {
 
 ktap_test device_zone_empty_at_boot empty_at_boot
 ktap_test adjacent_ranges_rust with_rust
-ktap_test adjacent_ranges_c with_c
+ktap_test adjacent_ranges_c with_pagemap_rust N adjacent_from_empty
 ktap_test interleaved_ranges interleaved
 ktap_test device_private_far_away device_private_far_away
 ktap_test cycles_keep_the_span cycles

@@ -38,12 +38,6 @@ iomem_owned() {
 	grep -q "^ *0*$1-[0-9a-f]* : rust_zone_device\$" /proc/iomem
 }
 
-# memmap_pages: the pages holding struct pages (vmstat nr_memmap_pages): device memory added
-# allocates its memmap, removal frees it.
-memmap_pages() {
-	awk '$1 == "nr_memmap_pages" { print $2 }' /proc/vmstat
-}
-
 # zd_state: one line of the state the driver changes, to compare before and after.
 zd_state() {
 	echo "memmap $(memmap_pages) device_spanned $(zone_pages Device spanned)" \

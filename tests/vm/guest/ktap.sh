@@ -147,6 +147,31 @@ zones_summary() {
 		}' /proc/zoneinfo
 }
 
+# memmap_pages: the pages holding struct pages (vmstat nr_memmap_pages): device memory added
+# allocates its memmap, removal frees it.
+memmap_pages() {
+	awk '$1 == "nr_memmap_pages" { print $2 }' /proc/vmstat
+}
+
+# zone_lines ZONE: the spanned, present, managed (and start_pfn) lines of ZONE in /proc/zoneinfo,
+# on one line, to compare a zone's state before and after.
+zone_lines() {
+	awk -v zone="$1" '/^Node/ { on = ($NF == zone) }
+		on && /spanned|present|managed|start_pfn/ { printf "%s ", $0 }' /proc/zoneinfo | tr -s ' '
+}
+
+# with_pagemap_rust Y|N CMD...: runs CMD with memremap.pagemap_rust set to Y or N, then sets it
+# back to Y (the default); returns CMD's status.
+with_pagemap_rust() {
+	_ktap_param=/sys/module/memremap/parameters/pagemap_rust
+	echo "$1" > $_ktap_param || return 1
+	shift
+	"$@"
+	_ktap_rc=$?
+	echo Y > $_ktap_param
+	return $_ktap_rc
+}
+
 # meminfo_kb FIELD: a /proc/meminfo value in kB (MemTotal, MemFree, ...).
 meminfo_kb() {
 	awk -v f="$1:" '$1 == f { print $2 }' /proc/meminfo
