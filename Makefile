@@ -12,7 +12,7 @@ CYCLES ?= 100
 .PHONY: run test soak bench deps kernel modules initramfs vm clean distclean help
 
 run: initramfs
-	tests/vm/run --flavor $(FLAVOR) tests/scenarios/zone_device_demo.sh
+	tests/vm/run --flavor $(FLAVOR) tests/scenarios/nd_e820_demo.sh
 
 test: deps
 	tests/run-all
