@@ -60,8 +60,10 @@ binds() {
 	expect_eq "bus provider" "$(cat /sys/bus/nd/devices/ndbus0/provider)" e820 &&
 		expect_eq "region0 size" "$(cat /sys/bus/nd/devices/region0/size)" $((512 << 20)) &&
 		expect_eq "region0 start" "$(cat /sys/bus/nd/devices/region0/resource)" 0x140000000 || return 1
-	# The label-less region's one namespace is raw, mapped by nd_pmem without struct pages.
-	nd_wait_dev /dev/pmem0 && claimed_by namespace0.0 && no_pagemap || return 1
+	# The label-less region's one namespace is raw; nd_pmem maps it with struct pages in RAM
+	# (the region is ND_REGION_PAGEMAP), so it is in ZONE_DEVICE from the start.
+	nd_wait_dev /dev/pmem0 && claimed_by namespace0.0 && in_zone_device $((RANGE_PAGES * 9 / 10)) ||
+		return 1
 	nd_snapshot "$p" bound
 }
 
@@ -70,12 +72,18 @@ binds() {
 fsdax() {
 	ktap_show ndctl create-namespace --force --reconfig=namespace0.0 --mode=fsdax --map="$1" || return 1
 	nd_wait_dev /dev/pmem0 && in_zone_device $((RANGE_PAGES * 9 / 10)) && claimed_by namespace0.0 || return 1
-	_grown=$(($(memmap_pages) - memmap_at_boot))
+	# nr_memmap_pages counts the struct pages wherever they are; the namespace's size tells
+	# where: with --map=dev they take room on the device.
+	_size=$(cat /sys/block/pmem0/size)
+	_size=$((_size * 512))
+	ndctl list -n namespace0.0 | grep -q "\"map\":\"$1\"" || { echo "not --map=$1"; return 1; }
 	if [ "$1" = mem ]; then
-		[ "$_grown" -ge $((RANGE_PAGES * 64 / 4096 * 9 / 10)) ] || { echo "the memmap is not in RAM"; return 1; }
-	else
-		[ "$_grown" -lt $((RANGE_PAGES * 64 / 4096 / 10)) ] || { echo "the memmap is not on the device"; return 1; }
+		size_map_mem=$_size
+	elif [ $((size_map_mem - _size)) -lt $((RANGE_PAGES * 64 * 9 / 10)) ]; then
+		echo "--map=dev: $_size bytes, --map=mem: $size_map_mem: the struct pages are not on the device"
+		return 1
 	fi
+	echo "/dev/pmem0: $_size bytes"
 	nd_snapshot "$p" "fsdax $1 enabled"
 	ktap_show ndctl disable-namespace namespace0.0 || return 1
 	[ ! -e /dev/pmem0 ] || { echo "/dev/pmem0 still there"; return 1; }
@@ -129,7 +137,13 @@ region_cycle() {
 }
 
 destroy() {
-XX
+	ktap_show ndctl destroy-namespace --force namespace0.0 || return 1
+	nd_settle
+	ktap_show ndctl list -N
+	ndctl list -N | grep -qE 'devdax|fsdax' && { echo "a namespace is left in a dax mode"; return 1; }
+	[ ! -e /dev/dax0.0 ] || { echo "/dev/dax0.0 still there"; return 1; }
+	no_pagemap || return 1
+	nd_snapshot "$p" "destroyed"
 }
 
 # fill_and_sum: files of random data on /mnt, their checksums in /tmp/sums.
