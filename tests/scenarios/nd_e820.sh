@@ -2,8 +2,8 @@
 # The legacy-pmem bus provider driven by ndctl and daxctl, the same steps with the C nd_e820 and
 # then with its Rust port (samples/rust/rust_nd_e820.rs), both on the Rust hot-add/remove and zone
 # selection (the kernel's defaults): bind; fsdax namespaces (--map=mem, --map=dev) disabled and
-# enabled; devdax with 4K and 2M alignment, mapped by a process; system-ram and back, offlined
-# and onlined; a region disabled and enabled; a namespace destroyed; an ext4 filesystem whose files
+# enabled; devdax with 4K and 2M alignment, mapped by a process; a devdax page poisoned (memory
+# failure); system-ram and back, offlined and onlined; a region disabled and enabled; a namespace destroyed; an ext4 filesystem whose files
 # survive unbinding and binding the provider; unbinding while a namespace is enabled, while the
 # filesystem is mounted and while a process maps a devdax device; the module pinned while bound;
 # bind/create/enable/disable/destroy/unbind cycles. Each step checks the kernel's state (zoneinfo,
@@ -17,7 +17,7 @@
 CYCLES=$(ktap_cycles 5)
 RANGE_PAGES=$((512 << 20 >> 12))
 
-ktap_plan 31
+ktap_plan 33
 
 kmemleak_reset
 memmap_at_boot=$(memmap_pages)
@@ -102,6 +102,24 @@ devdax() {
 	expect_eq "dax0.0 align" "$(cat /sys/bus/dax/devices/dax0.0/align)" "$2" || return 1
 	ktap_show zdmap pattern /dev/dax0.0 $((4 << 20)) || return 1
 	nd_snapshot "$p" "devdax $1"
+}
+
+# A devdax page poisoned (madvise(MADV_HWPOISON): memory failure of a ZONE_DEVICE page): the
+# process that maps it gets SIGBUS, the kernel counts the page as corrupted; disabling and
+# enabling the namespace gives it back.
+memory_failure() {
+	ktap_show ndctl create-namespace --force --reconfig=namespace0.0 --mode=devdax --align=4K &&
+		nd_wait_dev /dev/dax0.0 || return 1
+	_hw=$(meminfo_kb HardwareCorrupted)
+	_recovered=$(dmesg | grep -c 'recovery action for dax page: Recovered')
+	ktap_show zdmap poison /dev/dax0.0 $((4 << 20)) || return 1
+	dmesg | grep 'Memory failure' | tail -n 2
+	expect_eq "HardwareCorrupted (kB)" "$(meminfo_kb HardwareCorrupted)" $((_hw + 4)) &&
+		expect_eq "dax pages recovered" \
+			"$(dmesg | grep -c 'recovery action for dax page: Recovered')" $((_recovered + 1)) ||
+		return 1
+	ktap_show ndctl disable-namespace namespace0.0 && ktap_show ndctl enable-namespace namespace0.0 &&
+		nd_wait_dev /dev/dax0.0 && ktap_show zdmap pattern /dev/dax0.0 $((4 << 20))
 }
 
 system_ram() {
@@ -262,6 +280,7 @@ suite() {
 	ktap_test "${p}_fsdax_map_mem" fsdax mem
 	ktap_test "${p}_fsdax_map_dev" fsdax dev
 	ktap_test "${p}_devdax_align_4k" devdax 4K 4096
+	ktap_test "${p}_devdax_page_memory_failure" memory_failure
 	ktap_test "${p}_devdax_align_2m" devdax 2M 2097152
 	ktap_test "${p}_system_ram_offline_online_and_back" system_ram
 	ktap_test "${p}_region_disable_enable" region_cycle

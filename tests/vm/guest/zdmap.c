@@ -17,6 +17,9 @@
  *                                  references to the pages), create READY, wait for GO to exist,
  *                                  then close the pipe (dropping the references)
  *   zdmap toolong DEV BYTES        mmap of BYTES (more than the range) must fail with EINVAL
+ *   zdmap poison DEV BYTES         map DEV, write the pattern, poison its second page with
+ *                                  madvise(MADV_HWPOISON) (memory failure of a device page):
+ *                                  the process must get SIGBUS, at once or on its next access
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,7 +47,7 @@ static void on_sigbus(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: zdmap pattern|odirect|hold|keep|pin|splice|toolong DEV [FILE] BYTES [READY [GO]]\n");
+	fprintf(stderr, "usage: zdmap pattern|odirect|hold|keep|pin|splice|toolong|poison DEV [FILE] BYTES [READY [GO]]\n");
 	exit(2);
 }
 
@@ -178,6 +181,26 @@ static int cmd_hold(const char *dev, size_t bytes, const char *ready, const char
 	return 1;
 }
 
+static int cmd_poison(const char *dev, size_t bytes)
+{
+	unsigned char *p = map_dev(dev, bytes);
+	volatile unsigned char *v = p;
+
+	if (bytes < 2 * PAGE || write_and_check(p, bytes))
+		return 1;
+	signal(SIGBUS, on_sigbus);
+	if (sigsetjmp(fault_jmp, 1)) {
+		printf("SIGBUS for the poisoned page\n");
+		return 0;
+	}
+	if (madvise(p + PAGE, PAGE, MADV_HWPOISON)) {
+		printf("madvise(MADV_HWPOISON): %s\n", strerror(errno));
+		return 1;
+	}
+	printf("read %#x from the poisoned page: no SIGBUS\n", v[PAGE]);
+	return 1;
+}
+
 static int cmd_pin(const char *dev, const char *file, size_t bytes, const char *ready)
 {
 	unsigned char *p = map_dev(dev, bytes);
@@ -250,6 +273,8 @@ int main(int argc, char **argv)
 		return cmd_pin(argv[2], argv[3], strtoul(argv[4], NULL, 0), argv[5]);
 	if (!strcmp(argv[1], "splice") && argc == 6)
 		return cmd_splice(argv[2], strtoul(argv[3], NULL, 0), argv[4], argv[5]);
+	if (!strcmp(argv[1], "poison") && argc == 4)
+		return cmd_poison(argv[2], strtoul(argv[3], NULL, 0));
 	if (!strcmp(argv[1], "toolong") && argc == 4) {
 		int fd = open(argv[2], O_RDWR);
 		void *p = mmap(NULL, strtoul(argv[3], NULL, 0), PROT_READ, MAP_SHARED, fd, 0);
