@@ -33,15 +33,7 @@ layout() {
 	[ -e $DRIVER/e820_pmem ] || { echo "e820_pmem did not bind"; return 1; }
 	dmesg | grep 'rust_zone_device e820_pmem' | tail -n 1
 	echo e820_pmem > $DRIVER/unbind || return 1
-	run=1
-	while [ $run -le "$RUNS" ]; do
-		if [ $((run % 2)) -eq 1 ]; then
-			timed Y && timed N || return 1
-		else
-			timed N && timed Y || return 1
-		fi
-		run=$((run + 1))
-	done
+	ktap_alternate "$RUNS" timed Y N || return 1
 	echo Y > $PARAM
 	rmmod rust_zone_device
 }

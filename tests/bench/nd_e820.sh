@@ -17,9 +17,7 @@ ktap_plan 1
 
 # timed PROVIDER: one bind to ready and one unbind with PROVIDER; prints the bench line.
 timed() {
-	echo "$(nd_driver "$1")" > $ND_PDEV/driver_override &&
-		_ns=$(nswrite /sys/bus/platform/drivers_probe e820_pmem /dev/pmem0) &&
-		nd_settle && nd_unbind || return 1
+	_ns=$(nd_bind_to_ready "$1") && nd_settle && nd_unbind || return 1
 	echo "nd_e820 bench: impl=$1 bind_to_ready_ns=$_ns"
 }
 
@@ -28,15 +26,7 @@ bench() {
 	nd_bind c &&
 		ndctl create-namespace --force --reconfig=namespace0.0 --mode=fsdax --map=dev >/dev/null &&
 		nd_unbind || return 1
-	_run=1
-	while [ $_run -le "$RUNS" ]; do
-		if [ $((_run % 2)) -eq 1 ]; then
-			timed rust && timed c || return 1
-		else
-			timed c && timed rust || return 1
-		fi
-		_run=$((_run + 1))
-	done
+	ktap_alternate "$RUNS" timed rust c
 }
 
 ktap_test bind_to_ready_fsdax bench

@@ -3,8 +3,8 @@
 # then with its Rust port (samples/rust/rust_nd_e820.rs), both on the Rust hot-add/remove and zone
 # selection (the kernel's defaults): bind; fsdax namespaces (--map=mem, --map=dev) disabled and
 # enabled; devdax with 4K and 2M alignment, mapped by a process; a devdax page poisoned (memory
-# failure); system-ram and back, offlined and onlined; a region disabled and enabled; a namespace destroyed; an ext4 filesystem whose files
-# survive unbinding and binding the provider; unbinding while a namespace is enabled, while the
+# failure); system-ram and back, offlined and onlined; a region disabled and enabled; a namespace
+# destroyed; an ext4 filesystem whose files survive unbinding and binding the provider; unbinding while a namespace is enabled, while the
 # filesystem is mounted and while a process maps a devdax device; the module pinned while bound;
 # bind/create/enable/disable/destroy/unbind cycles. Each step checks the kernel's state (zoneinfo,
 # memmap, MemTotal, /proc/iomem, sysfs), and appends it to the provider's transcript: the Rust
@@ -270,12 +270,6 @@ cycles() {
 	no_pagemap
 }
 
-# bind_to_ready: time from binding the provider to the fsdax namespace's /dev/pmem0 (ns).
-bind_to_ready() {
-	echo "$(nd_driver "$p")" > $ND_PDEV/driver_override &&
-		nswrite /sys/bus/platform/drivers_probe e820_pmem /dev/pmem0
-}
-
 suite() {
 	p=$1
 	ktap_test "${p}_binds_bus_and_region" binds
@@ -320,7 +314,7 @@ ready_times() {
 	: > /tmp/ready.rust
 	for _run in 1 2 3 4 5; do
 		for p in c rust; do
-			bind_to_ready >> "/tmp/ready.$p" && nd_settle && nd_unbind || return 1
+			nd_bind_to_ready "$p" >> "/tmp/ready.$p" && nd_settle && nd_unbind || return 1
 		done
 	done
 	_c=$(sort -n /tmp/ready.c | sed -n 3p)

@@ -56,6 +56,13 @@ nd_bind() {
 	nd_settle
 }
 
+# nd_bind_to_ready PROVIDER: binds PROVIDER's driver (its module loaded) to e820_pmem and prints
+# how many nanoseconds it took until /dev/pmem0 exists (an fsdax or raw namespace ready).
+nd_bind_to_ready() {
+	nd_driver "$1" > $ND_PDEV/driver_override &&
+		nswrite /sys/bus/platform/drivers_probe e820_pmem /dev/pmem0
+}
+
 # nd_unbind: unbinds whichever provider is bound (as a user would, through sysfs); fails if
 # anything of its bus is left.
 nd_unbind() {

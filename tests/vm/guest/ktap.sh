@@ -98,6 +98,22 @@ ktap_kselftest() {
 	rm -f "$_ktap_out"
 }
 
+# ktap_alternate RUNS CMD A B: RUNS rounds of 'CMD A' and 'CMD B' (a benchmark's two
+# implementations), A first in odd rounds and B first in even ones, so that neither always runs
+# first; fails at the first that does.
+ktap_alternate() {
+	_ktap_runs=$1 _ktap_cmd=$2 _ktap_a=$3 _ktap_b=$4
+	_ktap_run=1
+	while [ $_ktap_run -le "$_ktap_runs" ]; do
+		if [ $((_ktap_run % 2)) -eq 1 ]; then
+			"$_ktap_cmd" "$_ktap_a" && "$_ktap_cmd" "$_ktap_b" || return 1
+		else
+			"$_ktap_cmd" "$_ktap_b" && "$_ktap_cmd" "$_ktap_a" || return 1
+		fi
+		_ktap_run=$((_ktap_run + 1))
+	done
+}
+
 # expect_eq WHAT ACTUAL EXPECTED: fails (with a message naming WHAT) unless ACTUAL = EXPECTED.
 expect_eq() {
 	if [ "$2" != "$3" ]; then
