@@ -44,3 +44,39 @@ zd_state() {
 		"iomem $(grep -c rust_zone_device /proc/iomem)" \
 		"misc $(ls /dev | grep -c '^zone_device')" "memtotal $(meminfo_kb MemTotal)"
 }
+
+# zd_mark TAG: writes "zdrs-mark: TAG" into the kernel log, so that zd_log_since TAG shows what the
+# kernel logged after it (a point's own lines, not an earlier one's).
+zd_mark() {
+	echo "zdrs-mark: $1" > /dev/kmsg
+}
+
+# zd_log_since TAG: the kernel log after the last zd_mark TAG.
+zd_log_since() {
+	dmesg | awk -v mark="zdrs-mark: $1" 'index($0, mark) { out = ""; next } { out = out $0 "\n" }
+		END { printf "%s", out }'
+}
+
+# zd_bind_refused DEV ERROR LINE...: binding DEV through sysfs (one write(2), as a user would) must
+# fail with the errno whose text is ERROR, and the kernel must log each LINE (a fixed string)
+# during that attempt; DEV stays unbound and the driver's state (zd_state) does not change.
+zd_bind_refused() {
+	_zd_dev=$1 _zd_err=$2
+	shift 2
+	_zd_before=$(zd_state)
+	zd_mark "bind $_zd_dev"
+	if nswrite "$ZD_DRIVER/bind" "$_zd_dev" > /tmp/zd_bind.out 2>&1; then
+		echo "binding $_zd_dev succeeded"
+		return 1
+	fi
+	cat /tmp/zd_bind.out
+	grep -q ": $_zd_err\$" /tmp/zd_bind.out || { echo "$_zd_dev: expected the error '$_zd_err'"; return 1; }
+	_zd_log=$(zd_log_since "bind $_zd_dev")
+	echo "$_zd_log" | sed 's/^/  /'
+	for _zd_line; do
+		echo "$_zd_log" | grep -qF -e "$_zd_line" ||
+			{ echo "$_zd_dev: no '$_zd_line' in the kernel log of this bind"; return 1; }
+	done
+	! zd_bound "$_zd_dev" || { echo "$_zd_dev is bound"; return 1; }
+	expect_eq "state after binding $_zd_dev" "$(zd_state)" "$_zd_before"
+}

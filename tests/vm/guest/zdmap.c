@@ -10,8 +10,10 @@
  *   zdmap hold DEV BYTES READY GO  map DEV, write the pattern, create READY, wait for GO to
  *                                  exist, then touch the mapping: it must raise SIGBUS
  *   zdmap keep DEV BYTES READY GO  like hold, but the pattern must still be there after GO
- *   zdmap pin DEV FILE BYTES READY map DEV, create READY, then read FILE with O_DIRECT into the
- *                                  mapping until a read fails (the mapping was revoked)
+ *   zdmap pin DEV FILE BYTES READY map DEV, read FILE with O_DIRECT into the mapping again and
+ *                                  again, creating READY after the first read went through, until
+ *                                  a read fails: that must be after READY, with EFAULT or a short
+ *                                  read (the mapping was revoked)
  *   zdmap splice DEV BYTES READY GO
  *                                  map DEV, vmsplice the mapping into a pipe (the pipe holds
  *                                  references to the pages), create READY, wait for GO to exist,
@@ -213,19 +215,32 @@ static int cmd_pin(const char *dev, const char *file, size_t bytes, const char *
 	}
 	signal(SIGBUS, on_sigbus);
 	if (sigsetjmp(fault_jmp, 1)) {
-		printf("SIGBUS after %lu O_DIRECT reads: the mapping was revoked\n", reads);
-		return 0;
+		printf("SIGBUS after %lu O_DIRECT reads: the pin loop never touches the mapping\n", reads);
+		return 1;
 	}
-	touch(ready);
 	for (;;) {
 		ssize_t n = pread(fd, p, bytes, 0);
+		int err = errno;
 
-		if (n != (ssize_t)bytes) {
-			printf("O_DIRECT read failed after %lu reads (%s): the mapping was revoked\n",
-			       reads, n < 0 ? strerror(errno) : "short read");
-			return 0;
+		if (n == (ssize_t)bytes) {
+			/* READY once O_DIRECT into the mapping has worked. */
+			if (!reads++)
+				touch(ready);
+			continue;
 		}
-		reads++;
+		/*
+		 * The revoked mapping has no page left to pin: the read in flight or the next one
+		 * fails with EFAULT (or comes back short). Any other failure, or one before a first
+		 * read went through (before READY), is not the revocation.
+		 */
+		if (!reads || (n < 0 && err != EFAULT)) {
+			printf("O_DIRECT read into the mapping failed after %lu reads: %s\n", reads,
+			       n < 0 ? strerror(err) : "short read");
+			return 1;
+		}
+		printf("O_DIRECT read failed after %lu reads (%s): the mapping was revoked\n",
+		       reads, n < 0 ? strerror(err) : "short read");
+		return 0;
 	}
 }
 
