@@ -76,26 +76,40 @@ ktap_kunit() {
 	tail -n +3 "$_ktap_dir/results" | sed "\$s/^\\(ok\\|not ok\\) 1 /\\1 $ktap_n /"
 }
 
+# ktap_kselftest_skip TEST REASON: the next ktap_kselftest reports TEST (FIXTURE.VARIANT.TEST, as
+# the program names it), which the caller excluded from the run (-T), as skipped with REASON.
+ktap_kselftest_skip() {
+	echo "$1 # SKIP $2" >> /tmp/.ktap-kselftest-skips.$$
+}
+
 # ktap_kselftest NAME CMD...: runs a kselftest-harness program (TAP 13: "ok N FIXTURE.VARIANT.TEST",
 # "# SKIP" on skipped ones) and nests its results as one subtest NAME of this scenario, each of
-# its tests counted. NAME fails if the program fails or reports a test as not ok.
+# its tests counted, and after them the tests excluded with ktap_kselftest_skip. NAME fails if the
+# program fails or reports a test as not ok.
 ktap_kselftest() {
 	_ktap_name=$1
 	shift
 	ktap_n=$((ktap_n + 1))
 	_ktap_out=/tmp/.ktap-kselftest.$$
+	_ktap_skips=/tmp/.ktap-kselftest-skips.$$
+	touch $_ktap_skips
 	"$@" > "$_ktap_out" 2>&1
 	_ktap_rc=$?
 	echo "    KTAP version 1"
 	echo "    # Subtest: $_ktap_name"
-	grep -v '^TAP version' "$_ktap_out" | sed 's/^/    /'
+	# The program's plan grows by the excluded tests, which follow its own results.
+	_ktap_ran=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$_ktap_out" | head -n 1)
+	_ktap_nskip=$(wc -l < $_ktap_skips)
+	grep -v '^TAP version' "$_ktap_out" |
+		sed "s/^1\.\.${_ktap_ran:-0}\$/1..$((${_ktap_ran:-0} + _ktap_nskip))/; s/^/    /"
+	awk -v n="${_ktap_ran:-0}" '{ printf "    ok %d %s\n", n + NR, $0 }' $_ktap_skips
 	if [ $_ktap_rc -eq 0 ] && ! grep -q '^not ok' "$_ktap_out"; then
 		echo "ok $ktap_n $_ktap_name"
 	else
 		echo "# $_ktap_name: exit status $_ktap_rc"
 		echo "not ok $ktap_n $_ktap_name"
 	fi
-	rm -f "$_ktap_out"
+	rm -f "$_ktap_out" $_ktap_skips
 }
 
 # ktap_alternate RUNS CMD A B: RUNS rounds of 'CMD A' and 'CMD B' (a benchmark's two

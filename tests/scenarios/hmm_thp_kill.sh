@@ -1,0 +1,49 @@
+#!/bin/sh
+# Issue 19, KASAN's use-after-free in rmap_walk_anon(): a process that migrated transparent huge
+# pages to a device-private test_hmm device dies while, or before, another process closes the
+# device, which makes test_hmm evict every page of the device (dmirror_fops_release() ->
+# migrate_device_range()). hmm_kill (tests/vm/guest/hmm_kill.c) kills the owner during its
+# migrations and evicts afterwards (kill), and lets the owner exit while the eviction of its pages
+# runs (race). On both pagemap paths (memremap.pagemap_rust=Y and N); each point fails on a kernel
+# report during it (KASAN, BUG, WARNING), on data that did not survive a round trip, or when
+# test_hmm does not unload with ZONE_DEVICE back to where it was.
+#vm: --mem 6G --append "memmap=512M\$5G"
+. /lib/zdrs/ktap.sh
+
+ROUNDS=$(ktap_cycles 10)
+ktap_plan 5
+
+kmemleak_reset
+memmap_at_boot=$(memmap_pages)
+
+# thp_kill MODE: with test_hmm loaded, ROUNDS rounds of hmm_kill MODE on its first
+# device-private device; then test_hmm unloads and leaves nothing behind.
+thp_kill() {
+	grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled ||
+		{ echo "THP is off: $(cat /sys/kernel/mm/transparent_hugepage/enabled)"; return 1; }
+	modprobe test_hmm spm_addr_dev0=0x140000000 spm_addr_dev1=0x150000000 || return 1
+	ktap_show hmm_kill "$1" /dev/hmm_dmirror0 "$ROUNDS"
+	rc=$?
+	rmmod test_hmm || return 1
+	expect_eq "Device zone spanned" "$(zone_pages Device spanned)" 0 || return 1
+	expect_eq "memmap pages" "$(memmap_pages)" "$memmap_at_boot" || return 1
+	return $rc
+}
+
+# on_path Y|N MODE: thp_kill MODE with that pagemap path; fails on a kernel report during it.
+on_path() {
+	before=$(dmesg | wc -l)
+	with_pagemap_rust "$1" thp_kill "$2"
+	rc=$?
+	if dmesg | tail -n +"$((before + 1))" | grep -E 'BUG:|KASAN|WARNING:|Oops'; then
+		echo "the kernel reported the above"
+		return 1
+	fi
+	return $rc
+}
+
+ktap_test thp_owner_killed_mid_migration_then_device_closed_rust on_path Y kill
+ktap_test thp_owner_killed_mid_migration_then_device_closed_c on_path N kill
+ktap_test thp_owner_exits_during_eviction_rust on_path Y race
+ktap_test thp_owner_exits_during_eviction_c on_path N race
+ktap_test nothing_leaked expect_no_leaks

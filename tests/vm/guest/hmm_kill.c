@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hmm_kill: a process that migrates transparent huge pages to a test_hmm device
+ * (lib/test_hmm.ko) dies, and then the device is closed, which makes test_hmm evict every page of
+ * the device back to system memory (dmirror_fops_release()). Built statically on the host by
+ * tests/vm/mkinitramfs.
+ *
+ *   hmm_kill kill DEV ROUNDS   each round a child migrates 4 MiB of THP-backed memory to DEV and
+ *                              back in a loop; the parent sends it SIGKILL after a delay that
+ *                              varies with the round (0 to 9.9 ms), so that it dies at a
+ *                              different point of the migration
+ *   hmm_kill race DEV ROUNDS   each round a child migrates 64 MiB of THP-backed memory to DEV and
+ *                              waits; a second child opens and closes DEV, which evicts the first
+ *                              one's pages, and the first child exits after a delay that varies
+ *                              with the round (0 to 9/10 of the time an eviction takes, measured
+ *                              first): its address space is torn down while the eviction has its
+ *                              pages unmapped (issue 19: what the kselftest
+ *                              harness does when it kills a test on its timeout and goes on to
+ *                              the next one while the killed process still exits)
+ *
+ * After each round the parent opens DEV and closes it (the eviction), and at the end it migrates a
+ * buffer of its own to DEV and back and checks that the data survived. It exits 0 only if every
+ * step succeeded; the kernel's log tells whether the eviction touched freed memory (KASAN).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lib/test_hmm_uapi.h>
+
+#define PAGE 4096UL
+#define THP (2UL << 20)
+
+/* The buffer of a round: 4 MiB, or 64 MiB in mode race (an eviction long enough to race with). */
+static size_t bytes = 2 * THP;
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: hmm_kill kill|race DEV ROUNDS\n");
+	exit(2);
+}
+
+/* An anonymous buffer of bytes aligned to THP, advised to use huge pages, filled with seed. */
+static uint32_t *thp_buffer(uint32_t seed)
+{
+	uint8_t *raw = mmap(NULL, bytes + THP, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint32_t *buf;
+	size_t i;
+
+	if (raw == MAP_FAILED) {
+		perror("mmap");
+		return NULL;
+	}
+	buf = (uint32_t *)(((uintptr_t)raw + THP - 1) & ~(THP - 1));
+	if (madvise(buf, bytes, MADV_HUGEPAGE)) {
+		perror("madvise(MADV_HUGEPAGE)");
+		return NULL;
+	}
+	for (i = 0; i < bytes / sizeof(*buf); i++)
+		buf[i] = seed + i;
+	return buf;
+}
+
+/* Migrates buf (bytes) to the device (HMM_DMIRROR_MIGRATE_TO_DEV) or back to system memory. */
+static int migrate(int fd, uint32_t *buf, unsigned long request, uint32_t *bounce)
+{
+	struct hmm_dmirror_cmd cmd = {
+		.addr = (uintptr_t)buf,
+		.ptr = (uintptr_t)bounce,
+		.npages = bytes / PAGE,
+	};
+
+	if (ioctl(fd, request, &cmd)) {
+		fprintf(stderr, "migrate %s: %s\n",
+			request == HMM_DMIRROR_MIGRATE_TO_DEV ? "to device" : "to system",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The child of a round of mode kill: migrates to the device and back until killed. */
+static void kill_child(const char *dev, int ready)
+{
+	uint32_t *buf = thp_buffer(0x1000), *bounce = thp_buffer(0);
+	int fd = open(dev, O_RDWR);
+
+	if (!buf || !bounce || fd < 0) {
+		fprintf(stderr, "child: set-up failed: %s\n", strerror(errno));
+		_exit(1);
+	}
+	if (migrate(fd, buf, HMM_DMIRROR_MIGRATE_TO_DEV, bounce) || write(ready, "r", 1) != 1)
+		_exit(1);
+	for (;;) {
+		if (migrate(fd, buf, HMM_DMIRROR_MIGRATE_TO_SYS, bounce) ||
+		    migrate(fd, buf, HMM_DMIRROR_MIGRATE_TO_DEV, bounce))
+			_exit(1);
+	}
+}
+
+/* Opens and closes dev: test_hmm evicts every page of the device (dmirror_fops_release()). */
+static int evict(const char *dev)
+{
+	int fd = open(dev, O_RDWR);
+
+	if (fd < 0) {
+		fprintf(stderr, "open %s: %s\n", dev, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* A round of mode kill: the child is killed during its migrations, then the device evicted. */
+static int kill_round(const char *dev, int round)
+{
+	struct timespec delay = { 0, (round * 1300L % 10000) * 1000 };
+	int pipefd[2], status;
+	char c;
+	pid_t pid;
+
+	if (pipe(pipefd)) {
+		perror("pipe");
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		return -1;
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		kill_child(dev, pipefd[1]);
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &c, 1) != 1) {
+		fprintf(stderr, "round %d: the child died before its loop\n", round);
+		close(pipefd[0]);
+		waitpid(pid, &status, 0);
+		return -1;
+	}
+	close(pipefd[0]);
+	nanosleep(&delay, NULL);
+	kill(pid, SIGKILL);
+	if (waitpid(pid, &status, 0) != pid) {
+		perror("waitpid");
+		return -1;
+	}
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
+		fprintf(stderr, "round %d: the child ended with status %#x\n", round, status);
+		return -1;
+	}
+	return evict(dev);
+}
+
+/* waitpid(pid), which must have exited with status 0. */
+static int exited_ok(pid_t pid, const char *who, int round)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid) {
+		perror("waitpid");
+		return -1;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "round %d: the %s ended with status %#x\n", round, who, status);
+		return -1;
+	}
+	return 0;
+}
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/*
+ * A round of mode race: the owner's exit races with another process's eviction of its pages.
+ * The owner exits delay_ms after the eviction started (never, with delay_ms < 0: it exits once
+ * the eviction is over). Returns how long the eviction took, or -1.
+ */
+static double race_round(const char *dev, int round, double delay_ms)
+{
+	struct timespec delay = { (long)delay_ms / 1000, (long)(delay_ms * 1e6) % 1000000000L };
+	double start;
+	int ready[2], go[2];
+	pid_t owner, evictor;
+	char c;
+
+	if (pipe(ready) || pipe(go)) {
+		perror("pipe");
+		return -1;
+	}
+	owner = fork();
+	if (owner < 0) {
+		perror("fork");
+		return -1;
+	}
+	if (owner == 0) {
+		uint32_t *buf = thp_buffer(0x2000), *bounce = thp_buffer(0);
+		int fd = open(dev, O_RDWR);
+
+		close(ready[0]);
+		close(go[1]);
+		if (!buf || !bounce || fd < 0 ||
+		    migrate(fd, buf, HMM_DMIRROR_MIGRATE_TO_DEV, bounce) ||
+		    write(ready[1], "r", 1) != 1)
+			_exit(1);
+		/* Until the parent closes go: then exit with the pages on the device. */
+		while (read(go[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (read(ready[0], &c, 1) != 1) {
+		fprintf(stderr, "round %d: the owner died before migrating\n", round);
+		close(go[1]);
+		exited_ok(owner, "owner", round);
+		return -1;
+	}
+	close(ready[0]);
+	evictor = fork();
+	if (evictor < 0) {
+		perror("fork");
+		return -1;
+	}
+	start = now_ms();
+	if (evictor == 0)
+		_exit(evict(dev) ? 1 : 0);
+	if (delay_ms >= 0) {
+		nanosleep(&delay, NULL);
+		close(go[1]);
+	}
+	if (exited_ok(evictor, "evictor", round))
+		return -1;
+	start = now_ms() - start;
+	if (delay_ms < 0)
+		close(go[1]);
+	if (exited_ok(owner, "owner", round) || evict(dev))
+		return -1;
+	return start;
+}
+
+/* The device still migrates: a buffer of this process goes there and back intact. */
+static int round_trip(const char *dev)
+{
+	uint32_t *buf = thp_buffer(0xabc0), *bounce = thp_buffer(0);
+	int fd = open(dev, O_RDWR), ret = 0;
+	size_t i;
+
+	if (!buf || !bounce || fd < 0) {
+		fprintf(stderr, "round trip: set-up failed\n");
+		return -1;
+	}
+	if (migrate(fd, buf, HMM_DMIRROR_MIGRATE_TO_DEV, bounce) ||
+	    migrate(fd, buf, HMM_DMIRROR_MIGRATE_TO_SYS, bounce))
+		ret = -1;
+	for (i = 0; !ret && i < bytes / sizeof(*buf); i++) {
+		if (buf[i] != 0xabc0 + i) {
+			fprintf(stderr, "round trip: word %zu is %#x\n", i, buf[i]);
+			ret = -1;
+		}
+	}
+	close(fd);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	int race, rounds, round;
+	double evict_ms = 0;
+
+	if (argc != 4 || (strcmp(argv[1], "kill") && strcmp(argv[1], "race")))
+		usage();
+	race = !strcmp(argv[1], "race");
+	rounds = atoi(argv[3]);
+	if (rounds <= 0)
+		usage();
+	if (race) {
+		/* How long an eviction of the owner's pages takes; the owner then exits in each tenth. */
+		bytes = 32 * THP;
+		evict_ms = race_round(argv[2], -1, -1);
+		if (evict_ms < 0)
+			return 1;
+		printf("an eviction of %zu MiB takes %.0f ms\n", bytes >> 20, evict_ms);
+	}
+	for (round = 0; round < rounds; round++) {
+		if (race ? race_round(argv[2], round, evict_ms * (round % 10) / 10) < 0 :
+			   kill_round(argv[2], round))
+			return 1;
+	}
+	if (round_trip(argv[2]))
+		return 1;
+	printf("%d rounds of %s on %s, then a round trip: fine\n", rounds, argv[1], argv[2]);
+	return 0;
+}
