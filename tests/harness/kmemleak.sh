@@ -1,8 +1,0 @@
-#!/bin/sh
-# Harness self-test: every KTAP point passes, but a module leaks memory (the kernel's
-# kmemleak-test sample) and the scenario never scans for leaks. The runner's own scan at the end
-# of the run (tests/vm/guest/init) must find the leak, and tests/vm/run must fail on it.
-. /lib/zdrs/ktap.sh
-
-ktap_plan 1
-ktap_test leaking_module_loads modprobe kmemleak-test
