@@ -1,8 +1,9 @@
 #!/bin/sh
-# The demo (make run): the Rust platform driver samples/rust/rust_zone_device.rs binds to two
-# ACPI devices of device memory, hot-adds each range into ZONE_DEVICE (the Device zone grows by
-# the ranges), a process maps the memory, unbinding removes it (the Device zone shrinks back),
-# binding brings it back.
+# The Rust platform driver's demo (make vm SCRIPT=tests/scenarios/zone_device_demo.sh; make run
+# is nd_e820_demo.sh): samples/rust/rust_zone_device.rs binds to two ACPI devices of device
+# memory, hot-adds each range into ZONE_DEVICE (the Device zone grows by the ranges), a process
+# maps the memory, unbinding removes it (the Device zone shrinks back), binding brings it back,
+# and unloading the module removes it all.
 #vm: --mem 6G --append "memmap=1G!5G memmap=512M\$6G" --acpi-table tests/vm/acpi/zone_device.dsl
 #vm: --file tests/scenarios/lib/zone_device.sh:/lib/zdrs/zone_device.sh
 . /lib/zdrs/ktap.sh
