@@ -4,14 +4,17 @@
 # device, which makes test_hmm evict every page of the device (dmirror_fops_release() ->
 # migrate_device_range()). hmm_kill (tests/vm/guest/hmm_kill.c) kills the owner during its
 # migrations and evicts afterwards (kill), and lets the owner exit while the eviction of its pages
-# runs (race). On both pagemap paths (memremap.pagemap_rust=Y and N); each point fails on a kernel
+# runs (race). The kernel's HMM selftests, unchanged, replay the reported sequence itself: their
+# harness kills benchmark_thp_migration at its 120 s timeout (under TCG and KASAN it is midway),
+# and the next test's close evicts the device's pages while the killed process still exits; this
+# reproduced the report on the kernel without patch 0009. On both pagemap paths (memremap.pagemap_rust=Y and N); each point fails on a kernel
 # report during it (KASAN, BUG, WARNING), on data that did not survive a round trip, or when
 # test_hmm does not unload with ZONE_DEVICE back to where it was.
-#vm: --mem 6G --append "memmap=512M\$5G"
+#vm: --mem 6G --append "memmap=512M\$5G" --timeout 1500
 . /lib/zdrs/ktap.sh
 
 ROUNDS=$(ktap_cycles 10)
-ktap_plan 5
+ktap_plan 7
 
 kmemleak_reset
 memmap_at_boot=$(memmap_pages)
@@ -30,10 +33,40 @@ thp_kill() {
 	return $rc
 }
 
+# benchmark_killed: with test_hmm loaded, hmm-tests runs benchmark_thp_migration, which its
+# harness kills at its timeout, and then userfaultfd_read, whose close evicts the device's pages; the
+# first must have been killed midway and the second must pass. Then test_hmm unloads once the killed
+# process is gone, and leaves nothing behind.
+benchmark_killed() {
+	modprobe test_hmm spm_addr_dev0=0x140000000 spm_addr_dev1=0x150000000 || return 1
+	out=$(hmm-tests -r hmm.hmm_device_private.benchmark_thp_migration \
+		-r hmm.hmm_device_private.userfaultfd_read 2>&1)
+	rc=0
+	echo "$out" | grep -q 'benchmark_thp_migration: Test terminated by timeout' ||
+		{ echo "benchmark_thp_migration was not killed midway"; rc=1; }
+	echo "$out" | grep -q '^ok [0-9]* hmm.hmm_device_private.userfaultfd_read' ||
+		{ echo "userfaultfd_read did not pass"; rc=1; }
+	[ $rc = 0 ] || echo "$out"
+	i=0
+	while grep -qx hmm-tests /proc/[0-9]*/comm 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le 300 ] || { echo "the killed benchmark still runs after 300 s"; return 1; }
+		sleep 1
+	done
+	rmmod test_hmm || return 1
+	expect_eq "Device zone spanned" "$(zone_pages Device spanned)" 0 || return 1
+	expect_eq "memmap pages" "$(memmap_pages)" "$memmap_at_boot" || return 1
+	return $rc
+}
+
 # on_path Y|N MODE: thp_kill MODE with that pagemap path; fails on a kernel report during it.
 on_path() {
 	before=$(dmesg | wc -l)
-	with_pagemap_rust "$1" thp_kill "$2"
+	if [ "$2" = benchmark ]; then
+		with_pagemap_rust "$1" benchmark_killed
+	else
+		with_pagemap_rust "$1" thp_kill "$2"
+	fi
 	rc=$?
 	if dmesg | tail -n +"$((before + 1))" | grep -E 'BUG:|KASAN|WARNING:|Oops'; then
 		echo "the kernel reported the above"
@@ -46,4 +79,6 @@ ktap_test thp_owner_killed_mid_migration_then_device_closed_rust on_path Y kill
 ktap_test thp_owner_killed_mid_migration_then_device_closed_c on_path N kill
 ktap_test thp_owner_exits_during_eviction_rust on_path Y race
 ktap_test thp_owner_exits_during_eviction_c on_path N race
+ktap_test benchmark_killed_midway_then_next_test_closes_device_rust on_path Y benchmark
+ktap_test benchmark_killed_midway_then_next_test_closes_device_c on_path N benchmark
 ktap_test nothing_leaked expect_no_leaks
