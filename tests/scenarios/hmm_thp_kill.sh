@@ -1,22 +1,27 @@
 #!/bin/sh
-# Issue 19, KASAN's use-after-free in rmap_walk_anon(): a process that migrated transparent huge
-# pages to a device-private test_hmm device dies while, or before, another process closes the
-# device, which makes test_hmm evict every page of the device (dmirror_fops_release() ->
-# migrate_device_range()). hmm_kill (tests/vm/guest/hmm_kill.c) kills the owner during its
-# migrations and evicts afterwards (kill), and lets the owner exit while the eviction of its pages
-# runs (race). The kernel's HMM selftests, unchanged, replay the reported sequence itself: their
-# harness kills benchmark_thp_migration at its 120 s timeout (under TCG and KASAN it is midway),
-# and the next test's close evicts the device's pages while the killed process still exits; this
-# reproduced the report on the kernel without patch 0009. On both pagemap paths (memremap.pagemap_rust=Y and N); each point fails on a kernel
-# report during it (KASAN, BUG, WARNING), on data that did not survive a round trip, or when
-# test_hmm does not unload with ZONE_DEVICE back to where it was.
+# Issue 19: a process that migrated transparent huge pages to a device-private test_hmm device
+# dies while, or before, another process closes the device, which makes test_hmm evict every page
+# of the device (dmirror_fops_release() -> migrate_device_range()). hmm_kill
+# (tests/vm/guest/hmm_kill.c):
+#   kill   kills the owner during its migrations, and evicts afterwards;
+#   race   lets the owner exit while the eviction of its pages runs;
+#   exit   kills an owner whose exit takes long, and evicts while it exits: the eviction turns its
+#          huge device pages into PMD migration entries, which exit_mmap() zapped as device-private
+#          entries and freed under the eviction before patch 0010 (an oops in
+#          dmirror_device_evict_chunk() in the first rounds, on both paths).
+# The kernel's HMM selftests, unchanged, replay the reported sequence: their harness kills
+# benchmark_thp_migration at its 120 s timeout (under TCG and KASAN, midway) and the next test's
+# close evicts the device's pages while the killed process still exits; without patch 0009, KASAN
+# reported the use-after-free of its anon_vma in rmap_walk_anon(). On both pagemap paths
+# (memremap.pagemap_rust=Y and N); each point fails on a kernel report during it (KASAN, BUG,
+# WARNING), on data that did not survive a round trip, or when test_hmm does not unload with
+# ZONE_DEVICE back to where it was.
 #vm: --mem 6G --append "memmap=512M\$5G" --timeout 1500
 . /lib/zdrs/ktap.sh
 
 ROUNDS=$(ktap_cycles 10)
-ktap_plan 7
+ktap_plan 8
 
-kmemleak_reset
 memmap_at_boot=$(memmap_pages)
 
 # thp_kill MODE: with test_hmm loaded, ROUNDS rounds of hmm_kill MODE on its first
@@ -79,6 +84,7 @@ ktap_test thp_owner_killed_mid_migration_then_device_closed_rust on_path Y kill
 ktap_test thp_owner_killed_mid_migration_then_device_closed_c on_path N kill
 ktap_test thp_owner_exits_during_eviction_rust on_path Y race
 ktap_test thp_owner_exits_during_eviction_c on_path N race
+ktap_test thp_owner_dies_while_device_evicted_rust on_path Y exit
+ktap_test thp_owner_dies_while_device_evicted_c on_path N exit
 ktap_test benchmark_killed_midway_then_next_test_closes_device_rust on_path Y benchmark
 ktap_test benchmark_killed_midway_then_next_test_closes_device_c on_path N benchmark
-ktap_test nothing_leaked expect_no_leaks

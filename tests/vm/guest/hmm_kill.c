@@ -18,6 +18,14 @@
  *                              harness does when it kills a test on its timeout and goes on to
  *                              the next one while the killed process still exits)
  *
+ *   hmm_kill exit DEV ROUNDS   each round an owner migrates 16 MiB of THP-backed memory to DEV
+ *                              and then fills 256 MiB of ordinary memory, mapped below it, so that
+ *                              tearing its address space down takes long; it is killed, and a
+ *                              second process opens and closes DEV after a delay that varies with
+ *                              the round (0 to 9/10 of the time the owner takes to die, measured
+ *                              first): the eviction unmaps the owner's huge pages (PMD migration
+ *                              entries) while the owner's exit_mmap() zaps them (patch 0010)
+ *
  * After each round the parent opens DEV and closes it (the eviction), and at the end it migrates a
  * buffer of its own to DEV and back and checks that the data survived. It exits 0 only if every
  * step succeeded; the kernel's log tells whether the eviction touched freed memory (KASAN).
@@ -41,12 +49,14 @@
 #define PAGE 4096UL
 #define THP (2UL << 20)
 
-/* The buffer of a round: 4 MiB, or 64 MiB in mode race (an eviction long enough to race with). */
+/* The buffer of a round: 4 MiB, 64 MiB in mode race (an eviction long enough to race with). */
 static size_t bytes = 2 * THP;
+/* Mode exit: the owner's ordinary memory, which makes its exit long enough to race with. */
+#define BALLAST (128 * THP)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: hmm_kill kill|race DEV ROUNDS\n");
+	fprintf(stderr, "usage: hmm_kill kill|race|exit DEV ROUNDS\n");
 	exit(2);
 }
 
@@ -256,6 +266,95 @@ static double race_round(const char *dev, int round, double delay_ms)
 	return start;
 }
 
+/*
+ * Mode exit: forks an owner that migrates bytes of THP-backed memory to dev, then maps and fills
+ * BALLAST bytes of ordinary memory (below, as mmap() goes down: exit_mmap() unmaps it first),
+ * and waits to be killed. Returns its pid once its memory is on the device, or -1.
+ */
+static pid_t owner_with_ballast(const char *dev)
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(ready)) {
+		perror("pipe");
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		return -1;
+	}
+	if (pid == 0) {
+		uint32_t *buf = thp_buffer(0x2000), *bounce = thp_buffer(0);
+		int fd = open(dev, O_RDWR);
+		uint8_t *ballast;
+
+		close(ready[0]);
+		if (!buf || !bounce || fd < 0 ||
+		    migrate(fd, buf, HMM_DMIRROR_MIGRATE_TO_DEV, bounce))
+			_exit(1);
+		ballast = mmap(NULL, BALLAST, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (ballast == MAP_FAILED || madvise(ballast, BALLAST, MADV_NOHUGEPAGE))
+			_exit(1);
+		memset(ballast, 0x5a, BALLAST);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1) {
+		fprintf(stderr, "the owner died before its memory was on the device\n");
+		close(ready[0]);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	close(ready[0]);
+	return pid;
+}
+
+/*
+ * A round of mode exit: the owner is killed, and delay_ms later another process evicts the
+ * device's pages (once the owner is gone, with delay_ms < 0). Returns how long the owner took
+ * to die, or -1.
+ */
+static double exit_round(const char *dev, int round, double delay_ms)
+{
+	struct timespec delay = { (long)delay_ms / 1000, (long)(delay_ms * 1e6) % 1000000000L };
+	pid_t owner, evictor = 0;
+	double took;
+	int status;
+
+	owner = owner_with_ballast(dev);
+	if (owner < 0)
+		return -1;
+	took = now_ms();
+	kill(owner, SIGKILL);
+	if (delay_ms >= 0) {
+		nanosleep(&delay, NULL);
+		evictor = fork();
+		if (evictor < 0) {
+			perror("fork");
+			return -1;
+		}
+		if (evictor == 0)
+			_exit(evict(dev) ? 1 : 0);
+	}
+	if (waitpid(owner, &status, 0) != owner || !WIFSIGNALED(status)) {
+		fprintf(stderr, "round %d: the owner ended with status %#x\n", round, status);
+		return -1;
+	}
+	took = now_ms() - took;
+	if (evictor && exited_ok(evictor, "evictor", round))
+		return -1;
+	if (evict(dev))
+		return -1;
+	return took;
+}
+
 /* The device still migrates: a buffer of this process goes there and back intact. */
 static int round_trip(const char *dev)
 {
@@ -282,30 +381,43 @@ static int round_trip(const char *dev)
 
 int main(int argc, char **argv)
 {
-	int race, rounds, round;
-	double evict_ms = 0;
+	const char *mode = argc == 4 ? argv[1] : "";
+	int rounds, round, ret = 0;
+	double ms = 0;
 
-	if (argc != 4 || (strcmp(argv[1], "kill") && strcmp(argv[1], "race")))
+	if (strcmp(mode, "kill") && strcmp(mode, "race") && strcmp(mode, "exit"))
 		usage();
-	race = !strcmp(argv[1], "race");
 	rounds = atoi(argv[3]);
 	if (rounds <= 0)
 		usage();
-	if (race) {
+	/* Each round says where it is: a kernel oops stops the guest with nothing buffered. */
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (!strcmp(mode, "race")) {
 		/* How long an eviction of the owner's pages takes; the owner then exits in each tenth. */
 		bytes = 32 * THP;
-		evict_ms = race_round(argv[2], -1, -1);
-		if (evict_ms < 0)
+		ms = race_round(argv[2], -1, -1);
+		if (ms < 0)
 			return 1;
-		printf("an eviction of %zu MiB takes %.0f ms\n", bytes >> 20, evict_ms);
-	}
-	for (round = 0; round < rounds; round++) {
-		if (race ? race_round(argv[2], round, evict_ms * (round % 10) / 10) < 0 :
-			   kill_round(argv[2], round))
+		printf("an eviction of %zu MiB takes %.0f ms\n", bytes >> 20, ms);
+	} else if (!strcmp(mode, "exit")) {
+		/* How long the owner takes to die; the eviction then starts in each tenth of it. */
+		bytes = 8 * THP;
+		ms = exit_round(argv[2], -1, -1);
+		if (ms < 0)
 			return 1;
+		printf("an owner of %zu MiB takes %.0f ms to die\n", (BALLAST + bytes) >> 20, ms);
 	}
-	if (round_trip(argv[2]))
+	for (round = 0; !ret && round < rounds; round++) {
+		printf("round %d\n", round);
+		if (!strcmp(mode, "race"))
+			ret = race_round(argv[2], round, ms * (round % 10) / 10) < 0;
+		else if (!strcmp(mode, "exit"))
+			ret = exit_round(argv[2], round, ms * (round % 10) / 10) < 0;
+		else
+			ret = kill_round(argv[2], round);
+	}
+	if (ret || round_trip(argv[2]))
 		return 1;
-	printf("%d rounds of %s on %s, then a round trip: fine\n", rounds, argv[1], argv[2]);
+	printf("%d rounds of %s on %s, then a round trip: fine\n", rounds, mode, argv[2]);
 	return 0;
 }
