@@ -12,7 +12,6 @@
 ktap_plan 5
 
 PARAM=/sys/module/memremap/parameters/pagemap_rust
-kmemleak_reset
 memmap_at_boot=$(memmap_pages)
 
 load_test_hmm() {
@@ -40,7 +39,7 @@ private_selftests() {
 	else
 		ktap_kselftest_skip hmm.hmm_device_private.benchmark_thp_migration \
 			"a timing loop that needs far more than its 120 s under TCG and KASAN: make soak runs it"
-		hmm-tests -T benchmark_thp_migration -v hmm_device_private -v hmm2_device_private
+		hmm-tests-tcg -T benchmark_thp_migration -v hmm_device_private -v hmm2_device_private
 	fi
 }
 
@@ -61,7 +60,7 @@ coherent_selftests() {
 			"huge pages on a coherent device: test_hmm maps its fixed range a second time"
 	done
 	# shellcheck disable=SC2086
-	hmm-tests $huge -v hmm_device_coherent -v hmm2_device_coherent
+	hmm-tests-tcg $huge -v hmm_device_coherent -v hmm2_device_coherent
 	rc=$?
 	echo "$was" > $thp
 	return $rc

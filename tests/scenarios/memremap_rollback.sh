@@ -13,7 +13,6 @@
 ktap_plan 9
 
 FAIL=/sys/kernel/debug/fail_pagemap_range
-kmemleak_reset
 
 # rollback_state: everything a failed hot-add must leave as it was.
 rollback_state() {

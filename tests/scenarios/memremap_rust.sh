@@ -12,7 +12,6 @@
 ktap_plan 6
 
 PARAM=/sys/module/memremap/parameters/pagemap_rust
-kmemleak_reset
 state_at_boot=$(zd_state)
 
 # device_state: what adding ZDRS0001:00 changes, beyond zd_state: the Device zone's lines.

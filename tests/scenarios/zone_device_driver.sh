@@ -11,7 +11,6 @@
 
 ktap_plan 16
 
-kmemleak_reset
 state_at_boot=$(zd_state)
 memmap_at_boot=$(memmap_pages)
 memtotal_at_boot=$(meminfo_kb MemTotal)

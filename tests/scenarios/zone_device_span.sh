@@ -13,7 +13,6 @@
 ktap_plan 7
 
 PMEM_PAGES=$((1 << 30 >> 12))
-kmemleak_reset
 
 # expect_span PAGES WHAT: the Device zone spans PAGES pages after WHAT.
 expect_span() {
