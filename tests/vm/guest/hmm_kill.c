@@ -132,15 +132,17 @@ static int evict(const char *dev)
 	return 0;
 }
 
-/* A round of mode kill: the child is killed during its migrations, then the device evicted. */
-static int kill_round(const char *dev, int round)
+/*
+ * Forks a process that runs child(dev, ready), which writes a byte to ready once it is set up and
+ * does not return. Returns its pid once it is ready, or -1.
+ */
+static pid_t spawn(const char *dev, void (*child)(const char *dev, int ready), const char *who)
 {
-	struct timespec delay = { 0, (round * 1300L % 10000) * 1000 };
-	int pipefd[2], status;
-	char c;
+	int ready[2];
 	pid_t pid;
+	char c;
 
-	if (pipe(pipefd)) {
+	if (pipe(ready)) {
 		perror("pipe");
 		return -1;
 	}
@@ -150,17 +152,31 @@ static int kill_round(const char *dev, int round)
 		return -1;
 	}
 	if (pid == 0) {
-		close(pipefd[0]);
-		kill_child(dev, pipefd[1]);
+		close(ready[0]);
+		child(dev, ready[1]);
+		_exit(1);
 	}
-	close(pipefd[1]);
-	if (read(pipefd[0], &c, 1) != 1) {
-		fprintf(stderr, "round %d: the child died before its loop\n", round);
-		close(pipefd[0]);
-		waitpid(pid, &status, 0);
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1) {
+		fprintf(stderr, "the %s died before it was set up\n", who);
+		close(ready[0]);
+		waitpid(pid, NULL, 0);
 		return -1;
 	}
-	close(pipefd[0]);
+	close(ready[0]);
+	return pid;
+}
+
+/* A round of mode kill: the child is killed during its migrations, then the device evicted. */
+static int kill_round(const char *dev, int round)
+{
+	struct timespec delay = { 0, (round * 1300L % 10000) * 1000 };
+	int status;
+	pid_t pid;
+
+	pid = spawn(dev, kill_child, "child");
+	if (pid < 0)
+		return -1;
 	nanosleep(&delay, NULL);
 	kill(pid, SIGKILL);
 	if (waitpid(pid, &status, 0) != pid) {
@@ -267,53 +283,26 @@ static double race_round(const char *dev, int round, double delay_ms)
 }
 
 /*
- * Mode exit: forks an owner that migrates bytes of THP-backed memory to dev, then maps and fills
- * BALLAST bytes of ordinary memory (below, as mmap() goes down: exit_mmap() unmaps it first),
- * and waits to be killed. Returns its pid once its memory is on the device, or -1.
+ * The owner of mode exit: migrates bytes of THP-backed memory to dev, then maps and fills BALLAST
+ * bytes of ordinary memory (below, as mmap() goes down: exit_mmap() unmaps it first), says it is
+ * ready and waits to be killed.
  */
-static pid_t owner_with_ballast(const char *dev)
+static void owner_with_ballast(const char *dev, int ready)
 {
-	int ready[2];
-	pid_t pid;
-	char c;
+	uint32_t *buf = thp_buffer(0x2000), *bounce = thp_buffer(0);
+	int fd = open(dev, O_RDWR);
+	uint8_t *ballast;
 
-	if (pipe(ready)) {
-		perror("pipe");
-		return -1;
-	}
-	pid = fork();
-	if (pid < 0) {
-		perror("fork");
-		return -1;
-	}
-	if (pid == 0) {
-		uint32_t *buf = thp_buffer(0x2000), *bounce = thp_buffer(0);
-		int fd = open(dev, O_RDWR);
-		uint8_t *ballast;
-
-		close(ready[0]);
-		if (!buf || !bounce || fd < 0 ||
-		    migrate(fd, buf, HMM_DMIRROR_MIGRATE_TO_DEV, bounce))
-			_exit(1);
-		ballast = mmap(NULL, BALLAST, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (ballast == MAP_FAILED || madvise(ballast, BALLAST, MADV_NOHUGEPAGE))
-			_exit(1);
-		memset(ballast, 0x5a, BALLAST);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	close(ready[1]);
-	if (read(ready[0], &c, 1) != 1) {
-		fprintf(stderr, "the owner died before its memory was on the device\n");
-		close(ready[0]);
-		waitpid(pid, NULL, 0);
-		return -1;
-	}
-	close(ready[0]);
-	return pid;
+	if (!buf || !bounce || fd < 0 || migrate(fd, buf, HMM_DMIRROR_MIGRATE_TO_DEV, bounce))
+		_exit(1);
+	ballast = mmap(NULL, BALLAST, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ballast == MAP_FAILED || madvise(ballast, BALLAST, MADV_NOHUGEPAGE))
+		_exit(1);
+	memset(ballast, 0x5a, BALLAST);
+	if (write(ready, "r", 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
 }
 
 /*
@@ -328,7 +317,7 @@ static double exit_round(const char *dev, int round, double delay_ms)
 	double took;
 	int status;
 
-	owner = owner_with_ballast(dev);
+	owner = spawn(dev, owner_with_ballast, "owner");
 	if (owner < 0)
 		return -1;
 	took = now_ms();
