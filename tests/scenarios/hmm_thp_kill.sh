@@ -25,13 +25,10 @@ ktap_plan 8
 
 memmap_at_boot=$(memmap_pages)
 
-# thp_kill MODE: with test_hmm loaded, ROUNDS rounds of hmm_kill MODE on its first
-# device-private device; then test_hmm unloads and leaves nothing behind.
-thp_kill() {
-	grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled ||
-		{ echo "THP is off: $(cat /sys/kernel/mm/transparent_hugepage/enabled)"; return 1; }
+# with_test_hmm CMD...: CMD with test_hmm loaded; then test_hmm unloads and leaves nothing behind.
+with_test_hmm() {
 	modprobe test_hmm spm_addr_dev0=0x140000000 spm_addr_dev1=0x150000000 || return 1
-	ktap_show hmm_kill "$1" /dev/hmm_dmirror0 "$ROUNDS"
+	"$@"
 	rc=$?
 	rmmod test_hmm || return 1
 	expect_eq "Device zone spanned" "$(zone_pages Device spanned)" 0 || return 1
@@ -39,39 +36,41 @@ thp_kill() {
 	return $rc
 }
 
-# benchmark_killed: with test_hmm loaded, hmm-tests runs benchmark_thp_migration, which its
-# harness kills at its timeout, and then userfaultfd_read, whose close evicts the device's pages; the
-# first must have been killed midway and the second must pass. Then test_hmm unloads once the killed
-# process is gone, and leaves nothing behind.
+# thp_kill MODE: ROUNDS rounds of hmm_kill MODE on test_hmm's first device-private device.
+thp_kill() {
+	grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled ||
+		{ echo "THP is off: $(cat /sys/kernel/mm/transparent_hugepage/enabled)"; return 1; }
+	ktap_show hmm_kill "$1" /dev/hmm_dmirror0 "$ROUNDS"
+}
+
+# benchmark_killed: hmm-tests runs benchmark_thp_migration, which its harness kills at its
+# timeout, and then userfaultfd_read, whose close evicts the device's pages; the first must have
+# been killed midway and the second must pass. Returns once the killed process is gone.
 benchmark_killed() {
-	modprobe test_hmm spm_addr_dev0=0x140000000 spm_addr_dev1=0x150000000 || return 1
 	out=$(hmm-tests -r hmm.hmm_device_private.benchmark_thp_migration \
 		-r hmm.hmm_device_private.userfaultfd_read 2>&1)
-	rc=0
+	ret=0
 	echo "$out" | grep -q 'benchmark_thp_migration: Test terminated by timeout' ||
-		{ echo "benchmark_thp_migration was not killed midway"; rc=1; }
+		{ echo "benchmark_thp_migration was not killed midway"; ret=1; }
 	echo "$out" | grep -q '^ok [0-9]* hmm.hmm_device_private.userfaultfd_read' ||
-		{ echo "userfaultfd_read did not pass"; rc=1; }
-	[ $rc = 0 ] || echo "$out"
+		{ echo "userfaultfd_read did not pass"; ret=1; }
+	[ $ret = 0 ] || echo "$out"
 	i=0
 	while grep -qx hmm-tests /proc/[0-9]*/comm 2>/dev/null; do
 		i=$((i + 1))
 		[ $i -le 300 ] || { echo "the killed benchmark still runs after 300 s"; return 1; }
 		sleep 1
 	done
-	rmmod test_hmm || return 1
-	expect_eq "Device zone spanned" "$(zone_pages Device spanned)" 0 || return 1
-	expect_eq "memmap pages" "$(memmap_pages)" "$memmap_at_boot" || return 1
-	return $rc
+	return $ret
 }
 
 # on_path Y|N MODE: thp_kill MODE with that pagemap path; fails on a kernel report during it.
 on_path() {
 	before=$(dmesg | wc -l)
 	if [ "$2" = benchmark ]; then
-		with_pagemap_rust "$1" benchmark_killed
+		with_pagemap_rust "$1" with_test_hmm benchmark_killed
 	else
-		with_pagemap_rust "$1" thp_kill "$2"
+		with_pagemap_rust "$1" with_test_hmm thp_kill "$2"
 	fi
 	rc=$?
 	if dmesg | tail -n +"$((before + 1))" | grep -E 'BUG:|KASAN|WARNING:|Oops'; then

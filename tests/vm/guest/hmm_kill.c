@@ -214,6 +214,28 @@ static double now_ms(void)
 	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
+/* Mode race: the owner exits once its parent closes the write end of this pipe. */
+static int race_go[2];
+
+/*
+ * The owner of mode race: migrates bytes of THP-backed memory to dev, says it is ready and exits
+ * when race_go is closed, with its pages on the device.
+ */
+static void race_owner(const char *dev, int ready)
+{
+	uint32_t *buf = thp_buffer(0x2000), *bounce = thp_buffer(0);
+	int fd = open(dev, O_RDWR);
+	char c;
+
+	close(race_go[1]);
+	if (!buf || !bounce || fd < 0 || migrate(fd, buf, HMM_DMIRROR_MIGRATE_TO_DEV, bounce) ||
+	    write(ready, "r", 1) != 1)
+		_exit(1);
+	while (read(race_go[0], &c, 1) > 0)
+		;
+	_exit(0);
+}
+
 /*
  * A round of mode race: the owner's exit races with another process's eviction of its pages.
  * The owner exits delay_ms after the eviction started (never, with delay_ms < 0: it exits once
@@ -223,43 +245,18 @@ static double race_round(const char *dev, int round, double delay_ms)
 {
 	struct timespec delay = { (long)delay_ms / 1000, (long)(delay_ms * 1e6) % 1000000000L };
 	double start;
-	int ready[2], go[2];
 	pid_t owner, evictor;
-	char c;
 
-	if (pipe(ready) || pipe(go)) {
+	if (pipe(race_go)) {
 		perror("pipe");
 		return -1;
 	}
-	owner = fork();
+	owner = spawn(dev, race_owner, "owner");
+	close(race_go[0]);
 	if (owner < 0) {
-		perror("fork");
+		close(race_go[1]);
 		return -1;
 	}
-	if (owner == 0) {
-		uint32_t *buf = thp_buffer(0x2000), *bounce = thp_buffer(0);
-		int fd = open(dev, O_RDWR);
-
-		close(ready[0]);
-		close(go[1]);
-		if (!buf || !bounce || fd < 0 ||
-		    migrate(fd, buf, HMM_DMIRROR_MIGRATE_TO_DEV, bounce) ||
-		    write(ready[1], "r", 1) != 1)
-			_exit(1);
-		/* Until the parent closes go: then exit with the pages on the device. */
-		while (read(go[0], &c, 1) > 0)
-			;
-		_exit(0);
-	}
-	close(ready[1]);
-	close(go[0]);
-	if (read(ready[0], &c, 1) != 1) {
-		fprintf(stderr, "round %d: the owner died before migrating\n", round);
-		close(go[1]);
-		exited_ok(owner, "owner", round);
-		return -1;
-	}
-	close(ready[0]);
 	evictor = fork();
 	if (evictor < 0) {
 		perror("fork");
@@ -270,13 +267,13 @@ static double race_round(const char *dev, int round, double delay_ms)
 		_exit(evict(dev) ? 1 : 0);
 	if (delay_ms >= 0) {
 		nanosleep(&delay, NULL);
-		close(go[1]);
+		close(race_go[1]);
 	}
 	if (exited_ok(evictor, "evictor", round))
 		return -1;
 	start = now_ms() - start;
 	if (delay_ms < 0)
-		close(go[1]);
+		close(race_go[1]);
 	if (exited_ok(owner, "owner", round) || evict(dev))
 		return -1;
 	return start;
